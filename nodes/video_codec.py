@@ -1,0 +1,87 @@
+"""Video bytes → frames [N,H,W,3] float32 0..1 and the container's fps, through imageio's PyAV plugin.
+
+Frames are converted straight into one preallocated float32 buffer (no list of frames, no stacked copy), so
+peak memory is the output plus one decoded frame. Limits on frames and pixels make an absurd video fail with
+a clear message instead of exhausting memory.
+"""
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import VideoDecodeError
+
+MAX_FRAMES = 1000
+MAX_FRAME_PIXELS = 4096 * 4096
+MAX_OUTPUT_BYTES = 8 * 1024 ** 3
+
+
+@dataclass
+class DecodedVideo:
+    frames: np.ndarray  # [N,H,W,3] float32 in 0..1
+    fps: float
+
+
+def decode_video(data, *, max_frames=MAX_FRAMES, max_frame_pixels=MAX_FRAME_PIXELS,
+                 max_output_bytes=MAX_OUTPUT_BYTES):
+    import imageio.v3 as iio  # imported on first use: it is only needed once a video has arrived
+
+    try:
+        with iio.imopen(io.BytesIO(data), "r", plugin="pyav") as video:
+            meta = video.metadata()
+            declared = video.properties().shape
+            frames = _decode_into_buffer(video.iter(format="rgb24"), declared, max_frames, max_frame_pixels,
+                                         max_output_bytes)
+    except VideoDecodeError:
+        raise
+    except Exception as exc:  # PyAV and imageio raise many types for a broken stream; all mean the same here
+        raise VideoDecodeError(f"The returned video could not be decoded ({type(exc).__name__}: {exc}).") from exc
+    fps = float(meta.get("fps") or 0.0)
+    return DecodedVideo(frames=frames, fps=fps)
+
+
+def _decode_into_buffer(frames_iter, declared_shape, max_frames, max_frame_pixels, max_output_bytes):
+    expected = int(declared_shape[0]) if declared_shape and declared_shape[0] else 0
+    buffer = None
+    count = 0
+    for frame in frames_iter:
+        if buffer is None:
+            _check_frame(frame, max_frame_pixels)
+            capacity = min(max(expected, 1), max_frames)
+            buffer = _allocate(capacity, frame.shape, max_output_bytes, max_frames)
+        elif frame.shape != buffer.shape[1:]:
+            raise VideoDecodeError(f"The returned video changes size mid-stream ({buffer.shape[1:3]} then "
+                                   f"{frame.shape[:2]}).")
+        if count == buffer.shape[0]:
+            buffer = _grow(buffer, max_frames, max_output_bytes)
+        np.multiply(frame, np.float32(1.0 / 255.0), out=buffer[count], casting="unsafe")
+        count += 1
+    if buffer is None or count == 0:
+        raise VideoDecodeError("The returned video has no frames.")
+    return buffer[:count]
+
+
+def _check_frame(frame, max_frame_pixels):
+    height, width = frame.shape[:2]
+    if height * width > max_frame_pixels:
+        raise VideoDecodeError(f"The returned video is {width}x{height}, above the {max_frame_pixels} pixel "
+                               "limit per frame; refusing to decode it.")
+
+
+def _allocate(capacity, frame_shape, max_output_bytes, max_frames):
+    nbytes = capacity * int(np.prod(frame_shape)) * 4
+    if nbytes > max_output_bytes:
+        raise VideoDecodeError(f"The returned video would need {nbytes / 1024 ** 3:.1f} GiB as frames, above the "
+                               f"{max_output_bytes / 1024 ** 3:.1f} GiB limit; refusing to decode it.")
+    return np.empty((capacity,) + tuple(frame_shape), dtype=np.float32)
+
+
+def _grow(buffer, max_frames, max_output_bytes):
+    # Only when the container under-reported its frame count: rare, so one copy is acceptable here.
+    if buffer.shape[0] >= max_frames:
+        raise VideoDecodeError(f"The returned video has more than {max_frames} frames; refusing to decode it "
+                               "(a MotionCtrl clip has 14).")
+    bigger = _allocate(min(buffer.shape[0] * 2, max_frames), buffer.shape[1:], max_output_bytes, max_frames)
+    bigger[:buffer.shape[0]] = buffer
+    return bigger

@@ -1,0 +1,528 @@
+"""A fake Segmind MotionCtrl-SVD server on 127.0.0.1, for tests and benchmarks.
+
+It speaks the contract of shared/reference/segmind-api.md on its own terms (its validation rules are written
+out here, not taken from the pack, so the pack's checks are tested against an independent copy): v1 sync,
+v2 submit/status/result with output URLs it serves itself, key check (401), parameter validation (400),
+credits (406), a rate limit (429), FAILED jobs as 422, and injectable faults. Its videos are real 14-frame
+H.264 MP4s made from the input image with the pack's camera renderer, so they move like MotionCtrl's would.
+Every request is recorded so tests can assert what was sent and how many times.
+"""
+
+import base64
+import binascii
+import hashlib
+import io
+import json
+import re
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+from PIL import Image
+
+from nodes.camera_preview import fit_image, plane_homographies, warp_frames
+
+TEST_KEY = "SG_fake0123456789abcdef"
+COST = 0.089
+MOTIONS = ("Pan Up", "Pan Down", "Pan Right", "Pan Left", "Zoom In", "Zoom Out", "CW", "ACW")
+# Segmind's documented ranges, restated independently of the pack's own table.
+INT_RANGES = {"fps": (5, 30), "motion_bucket_id": (127, 255), "decoding_t": (1, 14), "seed": (-1, 2 ** 32 - 1)}
+NUMBER_RANGES = {"cond_aug": (0.0, 1.0), "motion_speed": (0.0, 10.0)}
+REQUIRED = ("input_image", "fps", "motion", "motion_bucket_id", "cond_aug")
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict
+    body: bytes
+    time: float
+    kind: str
+    accepted: bool = False  # a POST that Segmind would bill (v1 200, or v2 submit)
+
+    @property
+    def json(self):
+        return json.loads(self.body) if self.body else None
+
+
+@dataclass
+class Job:
+    request_id: str
+    video: bytes
+    created: float
+    ready_at: float
+    polls: int = 0
+    failed: str = None
+    charged: bool = False
+
+
+@dataclass
+class Fault:
+    kind: str
+    on: str
+    times: int
+    options: dict = field(default_factory=dict)
+
+
+class FakeSegmind:
+    def __init__(self, api_key=TEST_KEY, *, latency=0.0, output_mode="url", video_scale=0.25, credits=100.0,
+                 rate_limit=None, rate_window=60.0, rate_limit_headers="retry-after", retry_after=1,
+                 v2_enabled=True, output_host="localhost", echo_key_in_errors=False):
+        self.api_key = api_key
+        self.latency = latency
+        self.output_mode = output_mode  # "url" or "base64" (where v2 puts the video)
+        self.video_scale = video_scale  # < 1 renders smaller videos so tests stay fast
+        self.credits = credits
+        self.rate_limit = rate_limit
+        self.rate_window = rate_window
+        self.rate_limit_headers = rate_limit_headers
+        self.retry_after = retry_after
+        self.v2_enabled = v2_enabled
+        self.output_host = output_host
+        self.echo_key_in_errors = echo_key_in_errors
+        self.requests = []
+        self.jobs = {}
+        self.faults = []
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._post_times = []
+        self._videos = {}
+        self._server = None
+
+    # ---- lifecycle ---------------------------------------------------------------------------------------
+
+    def start(self):
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    def stop(self):
+        self.stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def port(self):
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    # ---- test helpers ------------------------------------------------------------------------------------
+
+    def inject(self, kind, on="any", times=1, **options):
+        """Make the next `times` requests of kind `on` (v1, v2, status, result, output, any) misbehave."""
+        with self._lock:
+            self.faults.append(Fault(kind, on, times, options))
+
+    def recorded(self, kind=None):
+        with self._lock:
+            return [r for r in self.requests if kind is None or r.kind == kind]
+
+    def posts(self):
+        return [r for r in self.recorded() if r.method == "POST"]
+
+    def accepted_posts(self):
+        return [r for r in self.posts() if r.accepted]
+
+    def expected_video(self, image_b64, params):
+        """The MP4 this server returns for an input: tests compare decoded frames against it."""
+        return self._video_for(image_b64, params)
+
+    # ---- internals used by the handler -------------------------------------------------------------------
+
+    def _take_fault(self, kind):
+        with self._lock:
+            for fault in self.faults:
+                if fault.times > 0 and fault.on in (kind, "any"):
+                    fault.times -= 1
+                    return fault
+        return None
+
+    def _rate_limited(self):
+        if not self.rate_limit:
+            return False
+        now = time.monotonic()
+        with self._lock:
+            self._post_times = [t for t in self._post_times if now - t < self.rate_window]
+            if len(self._post_times) >= self.rate_limit:
+                return True
+            self._post_times.append(now)
+        return False
+
+    def _video_for(self, image_b64, params):
+        key = hashlib.sha256((image_b64 + json.dumps(params, sort_keys=True)).encode()).hexdigest()
+        with self._lock:
+            cached = self._videos.get(key)
+        if cached is None:
+            cached = make_video(image_b64, params, self.video_scale)
+            with self._lock:
+                self._videos[key] = cached
+        return cached
+
+
+def make_video(image_b64, params, scale=1.0):
+    image = np.asarray(Image.open(io.BytesIO(base64.b64decode(image_b64))).convert("RGB"))
+    fitted = fit_image(image, bool(params.get("maintain_aspect_ratio", True)))
+    if scale != 1.0:
+        # A fraction of the real size keeps tests fast; the geometry is the same (focal length = width).
+        size = (max(16, round(fitted.shape[1] * scale) // 2 * 2), max(16, round(fitted.shape[0] * scale) // 2 * 2))
+        fitted = np.asarray(Image.fromarray(fitted).resize(size, Image.Resampling.BILINEAR))
+    height, width = fitted.shape[:2]
+    poses = plane_homographies(params["motion"], float(params.get("motion_speed", 1.0)), width, height)
+    return encode_mp4(warp_frames(fitted, poses), int(params["fps"]))
+
+
+def encode_mp4(frames, fps):
+    import imageio.v3 as iio
+
+    return iio.imwrite("<bytes>", frames, extension=".mp4", plugin="pyav", codec="h264", fps=fps)
+
+
+def validate_body(body):
+    """Segmind-style validation: the first problem as an error text, or None."""
+    if not isinstance(body, dict):
+        return "Request body must be a JSON object"
+    for name in REQUIRED:
+        if name not in body:
+            return f"Missing required parameter: {name}"
+    image = body["input_image"]
+    if not isinstance(image, str) or image.startswith("data:"):
+        return "input_image must be a URL or raw base64 image data"
+    try:
+        Image.open(io.BytesIO(base64.b64decode(image, validate=True))).verify()
+    except (binascii.Error, ValueError, OSError):
+        return "input_image is not a valid base64-encoded image"
+    if body["motion"] not in MOTIONS:
+        return f"motion must be one of {', '.join(MOTIONS)}"
+    for name, (low, high) in INT_RANGES.items():
+        if name in body:
+            value = body[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                return f"{name} must be an integer between {low} and {high}"
+    for name, (low, high) in NUMBER_RANGES.items():
+        if name in body:
+            value = body[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+                return f"{name} must be a number between {low} and {high}"
+    for name in ("maintain_aspect_ratio", "base64"):
+        if name in body and not isinstance(body[name], bool):
+            return f"{name} must be a boolean"
+    return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    fake = None  # set on the subclass made per server
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    # ---- routing -----------------------------------------------------------------------------------------
+
+    def do_POST(self):
+        kind = {"/v1/motionctrl-svd": "v1", "/v2/motionctrl-svd": "v2"}.get(self.path, "unknown")
+        self._handle(kind)
+
+    def do_GET(self):
+        if re.fullmatch(r"/v2/requests/[\w-]+/status", self.path):
+            self._handle("status")
+        elif re.fullmatch(r"/v2/requests/[\w-]+", self.path):
+            self._handle("result")
+        elif re.fullmatch(r"/outputs/[\w-]+\.mp4", self.path):
+            self._handle("output")
+        else:
+            self._handle("unknown")
+
+    def _handle(self, kind):
+        fake = self.fake
+        fault = fake._take_fault(kind)
+        if fault is not None and fault.kind == "drop_before":
+            record = self._record(kind, b"")
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        body = self._read_body()
+        record = self._record(kind, body)
+        if fault is not None and self._apply_fault(fault, record):
+            return
+        handler = {"v1": self._v1, "v2": self._v2_submit, "status": self._status, "result": self._result,
+                   "output": self._output}.get(kind)
+        if handler is None:
+            return self._json(404, {"error": "Not found"})
+        handler(record)
+
+    def _read_body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _record(self, kind, body):
+        record = Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body,
+                          time.time(), kind)
+        with self.fake._lock:
+            self.fake.requests.append(record)
+        return record
+
+    # ---- endpoints ---------------------------------------------------------------------------------------
+
+    def _checked_post(self, record):
+        """Key, rate limit, validation and credits, like Segmind; the parsed body, or None once answered."""
+        fake = self.fake
+        key = self.headers.get("x-api-key")
+        if key != fake.api_key:
+            text = f"Invalid API key: {key}" if fake.echo_key_in_errors else "Invalid or missing API key"
+            return self._json(401, {"error": text})
+        if fake._rate_limited():
+            return self._rate_limit_answer()
+        try:
+            body = json.loads(record.body)
+        except ValueError:
+            return self._json(400, {"error": "Request body is not valid JSON"})
+        problem = validate_body(body)
+        if problem:
+            return self._json(400, {"error": problem})
+        if fake.credits < COST:
+            return self._json(406, {"error": "Insufficient credits"})
+        return body
+
+    def _params(self, body):
+        return {k: v for k, v in body.items() if k not in ("input_image", "base64")}
+
+    def _v1(self, record):
+        body = self._checked_post(record)
+        if body is None:
+            return
+        video = self.fake._video_for(body["input_image"], self._params(body))
+        self._wait(self.fake.latency)
+        record.accepted = True
+        request_id = str(uuid.uuid4())
+        self.fake.credits -= COST
+        headers = self._billing_headers(request_id, body)
+        if body.get("base64"):
+            return self._json(200, {"video": base64.b64encode(video).decode()}, headers)
+        self._send(200, video, "video/mp4", headers)
+
+    def _v2_submit(self, record):
+        if not self.fake.v2_enabled:
+            return self._json(404, {"error": "Not found"})
+        body = self._checked_post(record)
+        if body is None:
+            return
+        record.accepted = True
+        request_id = str(uuid.uuid4())
+        video = self.fake._video_for(body["input_image"], self._params(body))
+        now = time.monotonic()
+        failure, self.job_failure = getattr(self, "job_failure", None), None
+        self.fake.jobs[request_id] = Job(request_id, video, now, now + self.fake.latency, failed=failure)
+        self._json(200, {"request_id": request_id, "status": "QUEUED",
+                         "status_url": f"{self.fake.base_url}/v2/requests/{request_id}/status",
+                         "response_url": f"{self.fake.base_url}/v2/requests/{request_id}",
+                         "poll_url": f"{self.fake.base_url}/v2/requests/{request_id}/status"})
+
+    def _job(self):
+        if self.headers.get("x-api-key") != self.fake.api_key:
+            self._json(401, {"error": "Invalid or missing API key"})
+            return None
+        request_id = self.path.split("/")[3]
+        job = self.fake.jobs.get(request_id)
+        if job is None:
+            self._json(404, {"error": "Request not found"})
+        return job
+
+    def _job_state(self, job):
+        job.polls += 1
+        if job.failed:
+            return "FAILED"
+        if time.monotonic() < job.ready_at:
+            return "QUEUED" if job.polls == 1 else "PROCESSING"
+        if not job.charged:
+            job.charged = True
+            self.fake.credits -= COST
+        return "COMPLETED"
+
+    def _status(self, record):
+        job = self._job()
+        if job is None:
+            return
+        state = self._job_state(job)
+        if state == "FAILED":
+            return self._json(422, {"status": "FAILED", "error": job.failed})
+        self._json(200, {"status": state, "metrics": {"queue_time": 0.1}})
+
+    def _result(self, record):
+        job = self._job()
+        if job is None:
+            return
+        state = self._job_state(job)
+        if state == "FAILED":
+            return self._json(422, {"status": "FAILED", "error": job.failed})
+        if state != "COMPLETED":
+            return self._json(200, {"status": state})
+        if self.fake.output_mode == "base64":
+            output = base64.b64encode(job.video).decode()
+        else:
+            output = f"http://{self.fake.output_host}:{self.fake.port}/outputs/{job.request_id}.mp4"
+        self._json(200, {"status": "COMPLETED", "output": output,
+                         "metrics": {"inference_time": 1.5, "cost": COST}},
+                   {"x-remaining-credits": f"{self.fake.credits:.3f}"})
+
+    def _output(self, record):
+        request_id = self.path.rsplit("/", 1)[1][:-4]
+        job = self.fake.jobs.get(request_id)
+        if job is None:
+            return self._json(404, {"error": "No such file"})
+        self._send(200, job.video, "video/mp4")
+
+    # ---- faults ------------------------------------------------------------------------------------------
+
+    def _apply_fault(self, fault, record):
+        """Answer (or fail to answer) as the fault says; False lets the request through."""
+        o = fault.options
+        kind = fault.kind
+        if kind == "status":
+            if "body" in o:
+                self._send(o["code"], o["body"], o.get("content_type", "application/json"))
+            else:
+                self._json(o["code"], {"error": o.get("error", f"Injected error {o['code']}")})
+        elif kind == "html":
+            page = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+            self._send(o.get("code", 502), page, "text/html")
+        elif kind == "rate_limit":
+            self._rate_limit_answer(o.get("headers", self.fake.rate_limit_headers))
+        elif kind == "drop_after":
+            self._drop()
+        elif kind == "hang":
+            self._wait(o.get("seconds", 3600))
+            self._drop()
+        elif kind == "trickle":
+            self._trickle(o.get("interval", 0.5), o.get("size", 1000))
+        elif kind == "truncate":
+            self._truncated(record)
+        elif kind == "not_video":
+            self._send(200, b"this is certainly not a video file" * 10, "video/mp4")
+        elif kind == "unknown_json":
+            self._json(200, {"something": "else", "status": "OK"})
+        elif kind == "huge":
+            self._huge(o["size"], o.get("declare_length", False))
+        elif kind == "fail_job":
+            self.job_failure = o.get("error", "CUDA out of memory")
+            return False
+        else:
+            raise ValueError(f"unknown fault {kind}")
+        return True
+
+    def _rate_limit_answer(self, mode=None):
+        mode = mode or self.fake.rate_limit_headers
+        headers = {}
+        if mode == "retry-after":
+            headers["Retry-After"] = str(self.fake.retry_after)
+        elif mode == "reset-at":
+            reset = time.gmtime(time.time() + self.fake.retry_after)
+            headers["x-rate-limit-reset-at-utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", reset)
+        self._json(429, {"error": "Rate limit exceeded"}, headers)
+
+    def _drop(self):
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _trickle(self, interval, size):
+        self.send_response(200)
+        self.send_header("Content-Type", "video/mp4")
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        for _ in range(size):
+            if self.fake.stopping.wait(interval):
+                break
+            try:
+                self.wfile.write(b"\0")
+                self.wfile.flush()
+            except OSError:
+                break
+        self._drop()
+
+    def _truncated(self, record):
+        video = self._some_video(record)
+        self.send_response(200)
+        self.send_header("Content-Type", "video/mp4")
+        self.send_header("Content-Length", str(len(video)))
+        self.end_headers()
+        self.wfile.write(video[: len(video) // 2])
+        self.wfile.flush()
+        self._drop()
+
+    def _some_video(self, record):
+        try:
+            body = json.loads(record.body)
+            return self.fake._video_for(body["input_image"], self._params(body))
+        except (ValueError, KeyError, TypeError):
+            job = next(iter(self.fake.jobs.values()), None)
+            return job.video if job else b"\0" * 1000
+
+    def _huge(self, size, declare_length):
+        self.send_response(200)
+        self.send_header("Content-Type", "video/mp4")
+        if declare_length:
+            self.send_header("Content-Length", str(size))
+        else:
+            self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        chunk = b"\0" * (1024 * 1024)
+        sent = 0
+        try:
+            while sent < size and not self.fake.stopping.is_set():
+                piece = chunk[: min(len(chunk), size - sent)]
+                if declare_length:
+                    self.wfile.write(piece)
+                else:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                sent += len(piece)
+            if not declare_length:
+                self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            pass
+        self._drop()
+
+    # ---- plumbing ----------------------------------------------------------------------------------------
+
+    def _wait(self, seconds):
+        if seconds > 0:
+            self.fake.stopping.wait(seconds)
+
+    def _billing_headers(self, request_id, body):
+        return {"x-request-id": request_id, "x-remaining-credits": f"{self.fake.credits:.3f}",
+                "x-generation-time": "1.5", "x-seed-value": str(body.get("seed", 985445)),
+                "x-credits-consumed": str(COST)}
+
+    def _json(self, code, data, headers=None):
+        self._send(code, json.dumps(data).encode(), "application/json", headers)
+
+    def _send(self, code, payload, content_type, headers=None):
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        try:
+            self.wfile.write(payload)
+        except OSError:
+            pass
