@@ -99,8 +99,8 @@ class _Call:
     def elapsed(self):
         return time.monotonic() - self.started
 
-    def tick(self):
-        if self.should_cancel is not None and self.should_cancel():
+    def tick(self, cancellable=True):
+        if cancellable and self.should_cancel is not None and self.should_cancel():
             raise E.CancelledError("Cancelled while waiting for Segmind.", request_id=self.request_id)
         if self.on_progress is not None:
             self.on_progress(Progress(self.state, self.elapsed(), self.request_id))
@@ -165,6 +165,7 @@ class SegmindClient:
         body = self._request_body(image_b64, params)
         call = _Call(on_progress, should_cancel)
         try:
+            call.tick()  # a cancel that came in before sending must not cost anything
             if self.mode in ("auto", "v2"):
                 job = self._submit_v2(call, body)
                 if job is not None:
@@ -209,7 +210,8 @@ class SegmindClient:
     def _submit_v2(self, call, body):
         """The job, or None when this server has no v2 endpoint and auto mode may fall back to v1."""
         url = self._url("v2")
-        response = self._post(call, url, body, read_timeout=self.poll_read_timeout)
+        # Not cancellable while in flight: an accepted job must be recorded (to resume it) before we stop.
+        response = self._post(call, url, body, read_timeout=self.poll_read_timeout, cancellable=False)
         if response.status in (404, 405) and self.mode == "auto":
             logger.info("Segmind v2 endpoint answered %s; falling back to v1 (nothing was accepted).",
                         response.status)
@@ -343,13 +345,15 @@ class SegmindClient:
 
     # ---- POST with the money rules -----------------------------------------------------------------------
 
-    def _post(self, call, url, body, read_timeout):
+    def _post(self, call, url, body, read_timeout, cancellable=True):
         refused = 0
         rate_limited = 0
         while True:
+            call.tick()
             try:
                 response = self._send(call, "POST", url, body, read_timeout,
-                                      time.time() + self.connect_timeout + read_timeout + 5, post=True)
+                                      time.time() + self.connect_timeout + read_timeout + 5, post=True,
+                                      cancellable=cancellable)
             except _NeverSent as exc:
                 refused += 1
                 if refused > self.connect_retries:
@@ -378,7 +382,7 @@ class SegmindClient:
 
     # ---- one HTTP exchange, waited on in slices ----------------------------------------------------------
 
-    def _send(self, call, method, url, body, read_timeout, wall_deadline, post=False):
+    def _send(self, call, method, url, body, read_timeout, wall_deadline, post=False, cancellable=True):
         """One request in a worker thread; the caller's thread polls cancel and enforces the deadline."""
         holder = {}
         done = threading.Event()
@@ -394,7 +398,7 @@ class SegmindClient:
         threading.Thread(target=work, name="segmind-http", daemon=True).start()
         try:
             while not done.wait(self.tick_s):
-                call.tick()
+                call.tick(cancellable)
                 if time.time() > wall_deadline:
                     raise self._abandoned(method, url, "no complete answer within the time limit", post, call)
         except BaseException:

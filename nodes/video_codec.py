@@ -1,4 +1,6 @@
-"""Video bytes → frames [N,H,W,3] float32 0..1 and the container's fps, through imageio's PyAV plugin.
+"""Video bytes ⇄ frames, through imageio's PyAV plugin (PyAV ships with ComfyUI and carries H.264).
+
+Decoding gives frames [N,H,W,3] float32 0..1 and the container's fps.
 
 Frames are converted straight into one preallocated float32 buffer (no list of frames, no stacked copy), so
 peak memory is the output plus one decoded frame. Limits on frames and pixels make an absurd video fail with
@@ -85,3 +87,12 @@ def _grow(buffer, max_frames, max_output_bytes):
     bigger = _allocate(min(buffer.shape[0] * 2, max_frames), buffer.shape[1:], max_output_bytes, max_frames)
     bigger[:buffer.shape[0]] = buffer
     return bigger
+
+
+def encode_mp4(frames, fps):
+    """uint8 [N,H,W,3] → H.264 MP4 bytes (no ffmpeg binary needed)."""
+    import imageio.v3 as iio
+
+    buffer = io.BytesIO()
+    iio.imwrite(buffer, frames, extension=".mp4", plugin="pyav", codec="h264", fps=int(fps))
+    return buffer.getvalue()

@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image
 
 from nodes.camera_preview import fit_image, plane_homographies, warp_frames
+from nodes.video_codec import encode_mp4
 
 TEST_KEY = "SG_fake0123456789abcdef"
 COST = 0.089
@@ -187,12 +188,6 @@ def make_video(image_b64, params, scale=1.0):
     height, width = fitted.shape[:2]
     poses = plane_homographies(params["motion"], float(params.get("motion_speed", 1.0)), width, height)
     return encode_mp4(warp_frames(fitted, poses), int(params["fps"]))
-
-
-def encode_mp4(frames, fps):
-    import imageio.v3 as iio
-
-    return iio.imwrite("<bytes>", frames, extension=".mp4", plugin="pyav", codec="h264", fps=fps)
 
 
 def validate_body(body):

@@ -1,0 +1,14 @@
+"""The pack's Python package. Everything here imports relatively: inside ComfyUI, `nodes` is ComfyUI's."""
+
+from .motionctrl_node import SegmindMotionCtrlSVD
+from .preview_node import MotionCtrlCameraPreview
+
+NODE_CLASS_MAPPINGS = {
+    "SegmindMotionCtrlSVD": SegmindMotionCtrlSVD,
+    "MotionCtrlCameraPreview": MotionCtrlCameraPreview,
+}
+
+NODE_DISPLAY_NAME_MAPPINGS = {
+    "SegmindMotionCtrlSVD": "MotionCtrl SVD (Segmind API)",
+    "MotionCtrlCameraPreview": "MotionCtrl Camera Preview (local, free)",
+}

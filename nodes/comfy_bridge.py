@@ -1,0 +1,141 @@
+"""Everything the pack takes from ComfyUI, imported lazily and guarded.
+
+Outside ComfyUI (tests, the command-line demo) each helper falls back to a plain-Python behaviour, so the
+nodes run anywhere. Only this module and the node modules know ComfyUI exists.
+"""
+
+import importlib
+import io
+import os
+from pathlib import Path
+
+from .errors import CancelledError
+from .log import logger
+
+
+def _module(name):
+    try:
+        return importlib.import_module(name)
+    except Exception:  # ComfyUI absent, or an older build without that module
+        return None
+
+
+def in_comfyui():
+    return _module("folder_paths") is not None
+
+
+# ---- cancel and progress ---------------------------------------------------------------------------------
+
+def interrupted():
+    mm = _module("comfy.model_management")
+    return bool(mm is not None and mm.processing_interrupted())
+
+
+def raise_interrupt(cause):
+    """ComfyUI's own interrupt exception (so the UI shows "interrupted", not an error), else ours."""
+    mm = _module("comfy.model_management")
+    exc_type = getattr(mm, "InterruptProcessingException", None) if mm else None
+    if exc_type is None:
+        raise cause
+    try:
+        mm.throw_exception_if_processing_interrupted()  # clears the flag the way ComfyUI expects
+    except exc_type:
+        pass
+    raise exc_type() from cause
+
+
+class Progress:
+    """ComfyUI's progress bar and the one-line text shown on the node; silent outside ComfyUI."""
+
+    def __init__(self, node_id, total=100):
+        self.node_id = node_id
+        self.total = total
+        utils = _module("comfy.utils")
+        self._bar = None
+        if utils is not None and hasattr(utils, "ProgressBar"):
+            try:
+                self._bar = utils.ProgressBar(total, node_id=node_id)
+            except TypeError:  # older ComfyUI: no node_id argument
+                self._bar = utils.ProgressBar(total)
+
+    def update(self, value):
+        if self._bar is not None:
+            try:
+                self._bar.update_absolute(max(0, min(self.total, value)), self.total)
+            except Exception as exc:
+                # ComfyUI's hook raises its interrupt exception here on cancel: that one must propagate.
+                if type(exc).__name__ == "InterruptProcessingException":
+                    raise
+                logger.debug("Progress bar update failed: %s", exc)
+
+    def text(self, message):
+        send_text(self.node_id, message)
+
+
+def send_text(node_id, message):
+    server = _module("server")
+    instance = getattr(getattr(server, "PromptServer", None), "instance", None) if server else None
+    if instance is None or node_id is None or not hasattr(instance, "send_progress_text"):
+        return
+    try:
+        instance.send_progress_text(message, node_id)
+    except Exception as exc:  # the status line is a nicety; never fail a paid run over it
+        logger.debug("Could not send node text: %s", exc)
+
+
+# ---- folders ---------------------------------------------------------------------------------------------
+
+def user_dir():
+    """ComfyUI's user directory (survives pack updates), or None outside ComfyUI."""
+    fp = _module("folder_paths")
+    getter = getattr(fp, "get_user_directory", None) if fp else None
+    return Path(getter()) if getter else None
+
+
+def temp_dir():
+    fp = _module("folder_paths")
+    if fp is not None and hasattr(fp, "get_temp_directory"):
+        return Path(fp.get_temp_directory())
+    return Path(os.environ.get("TMPDIR") or "/tmp") / "segmind_motionctrl"
+
+
+# ---- VIDEO -----------------------------------------------------------------------------------------------
+
+def video_from_mp4(data):
+    """ComfyUI's native VIDEO (so SaveVideo stream-copies it, no re-encode), else a plain holder."""
+    impl = _module("comfy_api.input_impl")
+    if impl is not None and hasattr(impl, "VideoFromFile"):
+        return impl.VideoFromFile(io.BytesIO(data))
+    return Mp4Video(data)
+
+
+def video_from_frames(frames, fps):
+    """A VIDEO of several clips joined (a batch): ComfyUI encodes it when saved."""
+    impl = _module("comfy_api.input_impl")
+    util = _module("comfy_api.util")
+    if impl is not None and util is not None and hasattr(impl, "VideoFromComponents"):
+        from fractions import Fraction
+
+        return impl.VideoFromComponents(util.VideoComponents(images=frames, frame_rate=Fraction(fps).limit_denominator(1000)))
+    return FramesVideo(frames, fps)
+
+
+class Mp4Video:
+    """Stand-in VIDEO outside ComfyUI: the MP4 bytes as returned, with the calls scripts need."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def save_to(self, path, **_ignored):
+        Path(path).write_bytes(self.data)
+
+    def get_components(self):
+        from .video_codec import decode_video
+
+        return decode_video(self.data)
+
+
+class FramesVideo:
+    def __init__(self, frames, fps):
+        self.frames = frames
+        self.fps = fps

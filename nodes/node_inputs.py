@@ -1,0 +1,44 @@
+"""The widgets both nodes share, built from the parameter table (names, order, ranges, defaults: pinned)."""
+
+from .params import PARAMS
+
+IMAGE_TOOLTIP = ("The still image to animate. Each image of a batch becomes its own 14-frame clip (one paid call "
+                 "each for the Segmind node). Large images are downscaled before upload; the model works at "
+                 "1024x576.")
+
+
+def _widget(param):
+    options = {"default": param.default, "tooltip": param.help}
+    if param.kind == "choice":
+        return (list(param.choices), options)
+    if param.kind == "bool":
+        options.update(label_on="keep aspect", label_off="crop to 16:9")
+        return ("BOOLEAN", options)
+    options.update(min=param.minimum, max=param.maximum, step=param.step)
+    if param.kind == "int":
+        options.update(min=int(param.minimum), max=int(param.maximum), step=int(param.step))
+        if param.name == "seed":
+            # ComfyUI adds its "control after generate" to any INT named seed; the pack's JS sets it to fixed.
+            options["control_after_generate"] = True
+        return ("INT", options)
+    options["round"] = param.step
+    return ("FLOAT", options)
+
+
+def input_types():
+    required = {"image": ("IMAGE", {"tooltip": IMAGE_TOOLTIP})}
+    required.update((p.name, _widget(p)) for p in PARAMS)
+    return {"required": required, "hidden": {"unique_id": "UNIQUE_ID"}}
+
+
+def params_from(kwargs):
+    return {p.name: kwargs[p.name] for p in PARAMS if p.name in kwargs}
+
+
+RETURN_TYPES = ("IMAGE", "FLOAT", "VIDEO")
+RETURN_NAMES = ("frames", "fps", "video")
+OUTPUT_TOOLTIPS = (
+    "The clip's frames as an IMAGE batch: 14 per input image, in input order.",
+    "The frames per second you asked for: wire it into Video Combine or Create Video.",
+    "The clip as ComfyUI's VIDEO, for Save Video or Get Video Components (saved without re-encoding).",
+)

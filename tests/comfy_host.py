@@ -1,0 +1,140 @@
+"""A small stand-in for the parts of ComfyUI the pack touches, and a loader that imports the pack the way
+ComfyUI does (by path, under a module name with dashes, beside ComfyUI's own `nodes` module).
+
+The stand-ins follow the behaviour described in shared/reference/comfyui-internals.md: the interrupt flag
+and its exception, ProgressBar, PromptServer.send_progress_text, folder_paths' temp and user folders, and
+the VIDEO classes' constructors.
+"""
+
+import importlib.util
+import sys
+import types
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class InterruptProcessingException(Exception):
+    pass
+
+
+class Host:
+    """Installs fake ComfyUI modules into sys.modules; `uninstall()` restores what was there."""
+
+    def __init__(self, tmp_path):
+        self.tmp_path = Path(tmp_path)
+        self.interrupt = False
+        self.texts = []
+        self.progress = []
+        self._saved = {}
+        self.modules = self._build()
+
+    def _build(self):
+        host = self
+        mm = types.ModuleType("comfy.model_management")
+        mm.InterruptProcessingException = InterruptProcessingException
+        mm.processing_interrupted = lambda: host.interrupt
+
+        def throw_exception_if_processing_interrupted():
+            if host.interrupt:
+                host.interrupt = False
+                raise InterruptProcessingException()
+        mm.throw_exception_if_processing_interrupted = throw_exception_if_processing_interrupted
+
+        utils = types.ModuleType("comfy.utils")
+
+        class ProgressBar:
+            def __init__(self, total, node_id=None):
+                self.total, self.node_id = total, node_id
+
+            def update_absolute(self, value, total=None, preview=None):
+                throw_exception_if_processing_interrupted()  # ComfyUI's hook checks the flag first
+                host.progress.append((self.node_id, value, total or self.total))
+        utils.ProgressBar = ProgressBar
+
+        comfy = types.ModuleType("comfy")
+        comfy.model_management, comfy.utils = mm, utils
+
+        server = types.ModuleType("server")
+
+        class PromptServer:
+            instance = None
+
+            def send_progress_text(self, text, node_id):
+                host.texts.append((node_id, text))
+        PromptServer.instance = PromptServer()
+        server.PromptServer = PromptServer
+
+        folder_paths = types.ModuleType("folder_paths")
+        (self.tmp_path / "temp").mkdir(parents=True, exist_ok=True)
+        (self.tmp_path / "user").mkdir(parents=True, exist_ok=True)
+        folder_paths.get_temp_directory = lambda: str(self.tmp_path / "temp")
+        folder_paths.get_user_directory = lambda: str(self.tmp_path / "user")
+
+        input_impl = types.ModuleType("comfy_api.input_impl")
+
+        class VideoFromFile:
+            def __init__(self, file):
+                self.file = file
+
+            def save_to(self, path, **kwargs):
+                self.file.seek(0)
+                Path(path).write_bytes(self.file.read())
+
+        class VideoFromComponents:
+            def __init__(self, components):
+                self.components = components
+        input_impl.VideoFromFile, input_impl.VideoFromComponents = VideoFromFile, VideoFromComponents
+        util = types.ModuleType("comfy_api.util")
+
+        class VideoComponents:
+            def __init__(self, images, frame_rate, audio=None, metadata=None):
+                self.images, self.frame_rate, self.audio, self.metadata = images, frame_rate, audio, metadata
+        util.VideoComponents = VideoComponents
+        comfy_api = types.ModuleType("comfy_api")
+        comfy_api.input_impl, comfy_api.util = input_impl, util
+
+        comfy_nodes = types.ModuleType("nodes")  # ComfyUI's own nodes.py: the pack must never import it
+        comfy_nodes.IS_COMFYUI_NODES_MODULE = True
+        return {"comfy": comfy, "comfy.model_management": mm, "comfy.utils": utils, "server": server,
+                "folder_paths": folder_paths, "comfy_api": comfy_api, "comfy_api.input_impl": input_impl,
+                "comfy_api.util": util, "nodes": comfy_nodes}
+
+    def install(self):
+        for name, module in self.modules.items():
+            self._saved[name] = sys.modules.get(name)
+            sys.modules[name] = module
+        return self
+
+    def uninstall(self):
+        for name, module in self._saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+        for name in [n for n in sys.modules if n.startswith(PACK_MODULE_PREFIX)]:
+            del sys.modules[name]
+
+    def video_class(self):
+        return self.modules["comfy_api.input_impl"].VideoFromFile
+
+
+PACK_MODULE_PREFIX = "custom_nodes_x_segmind-motionctrl"
+
+
+def load_pack(folder=ROOT, name="segmind-motionctrl"):
+    """Import the pack like ComfyUI's load_custom_node: a spec from <folder>/__init__.py, a dashed name."""
+    module_name = f"{PACK_MODULE_PREFIX}_{len(sys.modules)}"
+    spec = importlib.util.spec_from_file_location(module_name, Path(folder) / "__init__.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def mp4_bytes(video):
+    """The MP4 bytes held by a VIDEO output (the stand-in VideoFromFile or the pack's own holder)."""
+    if hasattr(video, "file"):
+        video.file.seek(0)
+        return video.file.read()
+    return video.data
