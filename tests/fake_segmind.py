@@ -521,3 +521,27 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
         except OSError:
             pass
+
+
+def main():
+    """Run the fake server by hand, e.g. to point a real ComfyUI at it: prints its base URL and key."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Fake Segmind MotionCtrl-SVD server on 127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency", type=float, default=2.0, help="seconds each job takes")
+    parser.add_argument("--video-scale", type=float, default=1.0, help="render videos smaller (< 1) or full size")
+    args = parser.parse_args()
+    fake = FakeSegmind(latency=args.latency, video_scale=args.video_scale)
+    handler = type("Handler", (_Handler,), {"fake": fake})
+    fake._server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
+    fake._server.daemon_threads = True
+    print(f"SEGMIND_BASE_URL={fake.base_url} SEGMIND_API_KEY={fake.api_key}", flush=True)
+    try:
+        fake._server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
