@@ -63,7 +63,8 @@ PARAMS = (
         "How many frames the decoder turns into pixels at once: higher can be slightly smoother from frame "
         "to frame, lower uses less GPU memory on Segmind's side. Does not change the cost.")),
     Param("maintain_aspect_ratio", "bool", True, help=(
-        "On: keep your image's shape. Off: center-crop it to the model's 16:9 (1024x576) frame.")),
+        "On: keep your image's shape (landscape and square images come back 1024 wide, portrait ones 576 tall, "
+        "sides rounded down to multiples of 64). Off: center-crop to the model's 16:9 frame, 1024x576.")),
 )
 
 PARAMS_BY_NAME = {p.name: p for p in PARAMS}
