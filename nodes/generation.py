@@ -145,9 +145,15 @@ def _call_segmind(slot, client, wire_params, cache, cancel, on_progress):
             logger.info("Resuming Segmind job %s for image %d instead of paying again.", job.request_id,
                         slot.index + 1)
             return client.resume(job, on_progress=on_progress, should_cancel=cancel.is_set), "resumed"
-        record = (lambda j: cache.record_pending(slot.key, j)) if cache is not None else None
+        record = keep = None
+        if cache is not None:
+            def record(job):
+                cache.record_pending(slot.key, job)
+
+            def keep(late):  # a v1 video that arrived after a cancel: paid for, so cache it
+                cache.put(slot.key, late.video, _meta(late))
         result = client.generate(image_to_base64(slot.pixels), wire_params, on_progress=on_progress,
-                                 should_cancel=cancel.is_set, on_submitted=record)
+                                 should_cancel=cancel.is_set, on_submitted=record, on_late_result=keep)
         return result, "segmind"
     except (JobFailedError, JobExpiredError):
         if cache is not None:

@@ -95,12 +95,17 @@ class _Call:
         self.state = "SUBMITTING"
         self.request_id = None
         self.session = requests.Session()
+        self.keep_session = False
+
+    def close(self):
+        if not self.keep_session:
+            self.session.close()
 
     def elapsed(self):
         return time.monotonic() - self.started
 
-    def tick(self, cancellable=True):
-        if cancellable and self.should_cancel is not None and self.should_cancel():
+    def tick(self):
+        if self.should_cancel is not None and self.should_cancel():
             raise E.CancelledError("Cancelled while waiting for Segmind.", request_id=self.request_id)
         if self.on_progress is not None:
             self.on_progress(Progress(self.state, self.elapsed(), self.request_id))
@@ -160,21 +165,26 @@ class SegmindClient:
 
     # ---- public operations -------------------------------------------------------------------------------
 
-    def generate(self, image_b64, params, *, on_progress=None, should_cancel=None, on_submitted=None):
-        """Turn one base64 image into a video. Validates everything before any network call."""
+    def generate(self, image_b64, params, *, on_progress=None, should_cancel=None, on_submitted=None,
+                 on_late_result=None):
+        """Turn one base64 image into a video. Validates everything before any network call.
+
+        `on_submitted(job)` runs as soon as Segmind accepts a v2 job (record it to resume later). If the caller
+        cancels while a POST is in flight, the wait stops at once, but the answer is still received in the
+        background: an accepted v2 job still reaches `on_submitted`, and a v1 video `on_late_result(result)`,
+        so what was paid for is not lost.
+        """
         body = self._request_body(image_b64, params)
         call = _Call(on_progress, should_cancel)
         try:
             call.tick()  # a cancel that came in before sending must not cost anything
             if self.mode in ("auto", "v2"):
-                job = self._submit_v2(call, body)
+                job = self._submit_v2(call, body, on_submitted)
                 if job is not None:
-                    if on_submitted is not None:
-                        on_submitted(job)
                     return self._finish_v2(call, job)
-            return self._run_v1(call, body)
+            return self._run_v1(call, body, on_late_result)
         finally:
-            call.session.close()
+            call.close()
 
     def resume(self, job, *, on_progress=None, should_cancel=None):
         """Wait for a v2 job submitted earlier (possibly by another process) and fetch its video."""
@@ -183,7 +193,7 @@ class SegmindClient:
         try:
             return self._finish_v2(call, job)
         finally:
-            call.session.close()
+            call.close()
 
     # ---- request building --------------------------------------------------------------------------------
 
@@ -207,17 +217,26 @@ class SegmindClient:
 
     # ---- v2 ----------------------------------------------------------------------------------------------
 
-    def _submit_v2(self, call, body):
+    def _submit_v2(self, call, body, on_submitted):
         """The job, or None when this server has no v2 endpoint and auto mode may fall back to v1."""
         url = self._url("v2")
-        # Not cancellable while in flight: an accepted job must be recorded (to resume it) before we stop.
-        response = self._post(call, url, body, read_timeout=self.poll_read_timeout, cancellable=False)
+        response = self._post(call, url, body, read_timeout=self.poll_read_timeout,
+                              on_late=lambda late: self._late_submit(late, url, on_submitted))
         if response.status in (404, 405) and self.mode == "auto":
             logger.info("Segmind v2 endpoint answered %s; falling back to v1 (nothing was accepted).",
                         response.status)
             return None
         if response.status not in (200, 201, 202):
             raise self._status_error(response, posted=True, api_version="v2")
+        job = self._job_from(response, url)
+        call.request_id = job.request_id
+        call.state = "QUEUED"
+        logger.info("Segmind accepted job %s.", job.request_id)
+        if on_submitted is not None:
+            on_submitted(job)
+        return job
+
+    def _job_from(self, response, url):
         data = self._json(response, "the v2 submit answer")
         request_id = data.get("request_id") if isinstance(data, dict) else None
         status_url = data.get("status_url") if isinstance(data, dict) else None
@@ -227,11 +246,16 @@ class SegmindClient:
                 "Segmind accepted the request but its answer lacks request_id/status_url/response_url "
                 f"(keys: {_keys(data)}), so the result cannot be fetched. It may have been billed; please "
                 "report this.", status=response.status, request_id=request_id, may_have_been_billed=True)
-        job = SubmittedJob(str(request_id), urljoin(url, status_url), urljoin(url, response_url), time.time())
-        call.request_id = job.request_id
-        call.state = "QUEUED"
-        logger.info("Segmind accepted job %s.", job.request_id)
-        return job
+        return SubmittedJob(str(request_id), urljoin(url, status_url), urljoin(url, response_url), time.time())
+
+    def _late_submit(self, response, url, on_submitted):
+        """A submit answer that arrived after the caller cancelled: record an accepted job all the same."""
+        if response.status not in (200, 201, 202) or on_submitted is None:
+            return
+        job = self._job_from(response, url)
+        on_submitted(job)
+        logger.info("Segmind accepted job %s after the cancel; running the node again collects it.",
+                    job.request_id)
 
     def _finish_v2(self, call, job):
         deadline = job.submitted_at + self.timeout_s
@@ -329,9 +353,19 @@ class SegmindClient:
 
     # ---- v1 ----------------------------------------------------------------------------------------------
 
-    def _run_v1(self, call, body):
+    def _run_v1(self, call, body, on_late_result):
         call.state = "PROCESSING"
-        response = self._post(call, self._url("v1"), body, read_timeout=self.v1_read_timeout)
+        response = self._post(call, self._url("v1"), body, read_timeout=self.v1_read_timeout,
+                              on_late=lambda late: self._late_v1(late, call, on_late_result))
+        return self._v1_result(call, response)
+
+    def _late_v1(self, response, call, on_late_result):
+        """A v1 video that arrived after the caller cancelled: it is paid for, so hand it over anyway."""
+        if response.status == 200 and on_late_result is not None:
+            on_late_result(self._v1_result(call, response))
+            logger.info("Segmind's video arrived after the cancel and was kept; running again uses it.")
+
+    def _v1_result(self, call, response):
         call.request_id = response.headers.get("x-request-id") or call.request_id
         if response.status != 200:
             raise self._status_error(response, posted=True, api_version="v1")
@@ -345,7 +379,7 @@ class SegmindClient:
 
     # ---- POST with the money rules -----------------------------------------------------------------------
 
-    def _post(self, call, url, body, read_timeout, cancellable=True):
+    def _post(self, call, url, body, read_timeout, on_late=None):
         refused = 0
         rate_limited = 0
         while True:
@@ -353,7 +387,7 @@ class SegmindClient:
             try:
                 response = self._send(call, "POST", url, body, read_timeout,
                                       time.time() + self.connect_timeout + read_timeout + 5, post=True,
-                                      cancellable=cancellable)
+                                      on_late=on_late)
             except _NeverSent as exc:
                 refused += 1
                 if refused > self.connect_retries:
@@ -382,25 +416,43 @@ class SegmindClient:
 
     # ---- one HTTP exchange, waited on in slices ----------------------------------------------------------
 
-    def _send(self, call, method, url, body, read_timeout, wall_deadline, post=False, cancellable=True):
-        """One request in a worker thread; the caller's thread polls cancel and enforces the deadline."""
+    def _send(self, call, method, url, body, read_timeout, wall_deadline, post=False, on_late=None):
+        """One request in a worker thread; the caller's thread polls cancel and enforces the deadline.
+
+        With `on_late`, a cancel stops the wait at once but leaves the exchange running: when its answer
+        arrives, the worker hands it to `on_late` (so an accepted, billed request is not thrown away).
+        """
         holder = {}
         done = threading.Event()
+        lock = threading.Lock()
 
         def work():
             try:
                 holder["response"] = self._exchange(call.session, method, url, body, read_timeout, holder)
             except BaseException as exc:  # handed to the waiting thread, which decides what it means
                 holder["error"] = exc
-            finally:
+            with lock:
                 done.set()
+                late = holder.get("late")
+            if late is not None and "response" in holder:
+                _run_late(late, holder["response"])
 
         threading.Thread(target=work, name="segmind-http", daemon=True).start()
         try:
             while not done.wait(self.tick_s):
-                call.tick(cancellable)
+                call.tick()
                 if time.time() > wall_deadline:
                     raise self._abandoned(method, url, "no complete answer within the time limit", post, call)
+        except E.CancelledError:
+            with lock:
+                if on_late is not None and not done.is_set():
+                    holder["late"] = on_late
+                    call.keep_session = True  # the exchange still needs its connection
+                    raise
+            if on_late is None:
+                _close_quietly(holder.get("raw"))
+                raise
+            # The answer arrived just as the cancel did: handle it now; the next tick cancels.
         except BaseException:
             _close_quietly(holder.get("raw"))
             raise
@@ -593,6 +645,13 @@ def _reason(exc):
     text = re.sub(r"HTTPS?ConnectionPool\([^)]*\): ", "", text)
     text = re.sub(r"<urllib3\.[^>]*>: ", "", text)
     return text[:300] or type(exc).__name__
+
+
+def _run_late(handler, response):
+    try:
+        handler(response)
+    except Exception as exc:  # a background thread: log, never raise into nowhere
+        logger.warning("Could not keep a result that arrived after the cancel: %s", exc)
 
 
 def _close_quietly(raw):

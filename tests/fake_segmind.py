@@ -402,6 +402,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._rate_limit_answer(o.get("headers", self.fake.rate_limit_headers))
         elif kind == "drop_after":
             self._drop()
+        elif kind == "delay":  # answer normally, but only after a while
+            self._wait(o.get("seconds", 1.0))
+            return False
         elif kind == "hang":
             self._wait(o.get("seconds", 3600))
             self._drop()
