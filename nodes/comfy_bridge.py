@@ -9,7 +9,6 @@ import io
 import os
 from pathlib import Path
 
-from .errors import CancelledError
 from .log import logger
 
 

@@ -6,6 +6,7 @@ the cancel check (ComfyUI's hooks are meant for it). If one image fails, the oth
 cached, so running again only pays for the one that failed.
 """
 
+import functools
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -147,11 +148,9 @@ def _call_segmind(slot, client, wire_params, cache, cancel, on_progress):
             return client.resume(job, on_progress=on_progress, should_cancel=cancel.is_set), "resumed"
         record = keep = None
         if cache is not None:
-            def record(job):
-                cache.record_pending(slot.key, job)
-
-            def keep(late):  # a v1 video that arrived after a cancel: paid for, so cache it
-                cache.put(slot.key, late.video, _meta(late))
+            record = functools.partial(cache.record_pending, slot.key)
+            # A v1 video that arrived after a cancel is paid for: keep it for the next run.
+            keep = lambda late: cache.put(slot.key, late.video, _meta(late))  # noqa: E731
         result = client.generate(image_to_base64(slot.pixels), wire_params, on_progress=on_progress,
                                  should_cancel=cancel.is_set, on_submitted=record, on_late_result=keep)
         return result, "segmind"

@@ -428,7 +428,8 @@ class SegmindClient:
 
         def work():
             try:
-                holder["response"] = self._exchange(call.session, method, url, body, read_timeout, holder)
+                holder["response"] = self._exchange(call.session, method, url, body, read_timeout, holder,
+                                                    wall_deadline)
             except BaseException as exc:  # handed to the waiting thread, which decides what it means
                 holder["error"] = exc
             with lock:
@@ -450,17 +451,17 @@ class SegmindClient:
                     call.keep_session = True  # the exchange still needs its connection
                     raise
             if on_late is None:
-                _close_quietly(holder.get("raw"))
+                holder["abort"] = True
                 raise
             # The answer arrived just as the cancel did: handle it now; the next tick cancels.
         except BaseException:
-            _close_quietly(holder.get("raw"))
+            holder["abort"] = True  # the worker stops at its next read and closes its own connection
             raise
         if "error" in holder:
             raise self._transport_error(holder["error"], method, url, post, call)
         return holder["response"]
 
-    def _exchange(self, session, method, url, body, read_timeout, holder):
+    def _exchange(self, session, method, url, body, read_timeout, holder, wall_deadline):
         kwargs = dict(headers=self._headers_for(url), timeout=(self.connect_timeout, read_timeout), stream=True)
         ca_bundle = _ca_bundle()
         if ca_bundle:
@@ -469,20 +470,37 @@ class SegmindClient:
             kwargs["data"] = json.dumps(body).encode("utf-8")
             kwargs["headers"]["Content-Type"] = "application/json"
         with session.request(method, url, **kwargs) as raw:
-            holder["raw"] = raw
             headers = {k.lower(): v for k, v in raw.headers.items()}
             declared = headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.max_response_bytes:
                 raise _TooLarge(int(declared))
-            chunks, size = [], 0
-            for chunk in raw.iter_content(256 * 1024):
+            body_bytes = self._read_body(raw.raw, holder, wall_deadline)
+            return _Response(raw.status_code, headers, body_bytes, raw.url)
+
+    def _read_body(self, stream, holder, wall_deadline):
+        """Read in small pieces so a trickling or abandoned download stops itself (the socket is only ever
+        touched from this thread: closing it from the waiting thread can block on the reader's lock)."""
+        read = getattr(stream, "read1", None) or stream.read
+        chunks, size = [], 0
+        try:
+            while True:
+                chunk = read(256 * 1024)
+                if not chunk:
+                    return b"".join(chunks)
                 size += len(chunk)
                 if size > self.max_response_bytes:
                     raise _TooLarge(size)
+                if holder.get("abort") or time.time() > wall_deadline:
+                    raise _Aborted()
                 chunks.append(chunk)
-            return _Response(raw.status_code, headers, b"".join(chunks), raw.url)
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise requests.exceptions.ReadTimeout(str(exc)) from exc
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.IncompleteRead) as exc:
+            raise requests.exceptions.ChunkedEncodingError(str(exc)) from exc
 
     def _transport_error(self, exc, method, url, post, call):
+        if isinstance(exc, _Aborted):
+            return self._abandoned(method, url, "no complete answer within the time limit", post, call)
         if isinstance(exc, _TooLarge):
             return E.ResponseTooLargeError(
                 f"Segmind's answer is larger than the {self.max_response_bytes // MiB} MiB safety limit, so it "
@@ -573,6 +591,10 @@ class SegmindClient:
             elapsed=call.elapsed())
 
 
+class _Aborted(Exception):
+    """The exchange passed its deadline, or the waiting thread gave up on it."""
+
+
 class _TooLarge(Exception):
     def __init__(self, size):
         super().__init__(size)
@@ -652,14 +674,6 @@ def _run_late(handler, response):
         handler(response)
     except Exception as exc:  # a background thread: log, never raise into nowhere
         logger.warning("Could not keep a result that arrived after the cancel: %s", exc)
-
-
-def _close_quietly(raw):
-    if raw is not None:
-        try:
-            raw.close()
-        except Exception:  # closing is best effort: it only helps an abandoned worker thread end sooner
-            pass
 
 
 def _ca_bundle():
