@@ -3,7 +3,7 @@
 Accepts torch tensors or numpy arrays shaped [B,H,W,C] or [H,W,C], C = 1, 3 or 4, floats 0..1. An alpha
 channel is dropped (the colour under it is kept), which is what ComfyUI's own Load Image does with RGBA
 files. Values outside 0..1 are clipped; NaN and infinity are errors, since they mean a broken upstream node.
-Images larger than the model uses are downscaled (Lanczos) to the smallest size that still covers 1024x576
+Images under 64 px on a side are refused. Images larger than the model uses are downscaled (Lanczos) to the smallest size that still covers 1024x576
 in the image's own orientation; smaller ones are never upscaled.
 """
 
@@ -17,6 +17,7 @@ from .errors import InvalidImageError
 
 MODEL_LONG_SIDE = 1024
 MODEL_SHORT_SIDE = 576
+MIN_SIDE = 64  # smaller is surely a wiring mistake (a mask, a thumbnail): refuse it before paying
 PNG_COMPRESS_LEVEL = 4  # lossless either way; 4 is near the size of 9 at a fraction of the time
 
 
@@ -30,8 +31,10 @@ def to_numpy_batch(images, name="image"):
                                 "[batch, height, width, channels]. Connect an IMAGE output (e.g. Load Image).")
     if array.shape[0] == 0:
         raise InvalidImageError(f"The {name} input is an empty batch (0 images). Nothing was sent to Segmind.")
-    if array.shape[1] < 1 or array.shape[2] < 1:
-        raise InvalidImageError(f"The {name} input has no pixels (shape {tuple(array.shape)}).")
+    if array.shape[1] < MIN_SIDE or array.shape[2] < MIN_SIDE:
+        raise InvalidImageError(
+            f"The {name} input is {array.shape[2]}x{array.shape[1]} pixels; MotionCtrl needs at least "
+            f"{MIN_SIDE}x{MIN_SIDE} (it would stretch it to 1024x576). Nothing was sent to Segmind.")
     if array.shape[3] not in (1, 3, 4):
         raise InvalidImageError(f"The {name} input has {array.shape[3]} channels; expected 1 (gray), 3 (RGB) or "
                                 "4 (RGBA). Is a MASK or latent connected instead of an IMAGE?")

@@ -138,3 +138,24 @@ def mp4_bytes(video):
         video.file.seek(0)
         return video.file.read()
     return video.data
+
+
+DEFAULT_WIDGETS = {"motion": "Pan Left", "motion_speed": 1.0, "fps": 7, "motion_bucket_id": 127, "cond_aug": 0.02,
+                   "seed": 985445, "decoding_t": 1, "maintain_aspect_ratio": True}
+
+
+def widgets(**changes):
+    return {**DEFAULT_WIDGETS, **changes}
+
+
+def run_node(pack, image, node="SegmindMotionCtrlSVD", **changes):
+    """Call a node the way ComfyUI's executor does: its FUNCTION with every input as a keyword."""
+    cls = pack.NODE_CLASS_MAPPINGS[node]
+    return getattr(cls(), cls.FUNCTION)(image=image, unique_id="7", **widgets(**changes))
+
+
+def tensor_of(*arrays):
+    import numpy as np
+    import torch
+
+    return torch.from_numpy(np.stack(arrays))

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from comfy_host import Host, load_pack  # noqa: E402
 from fake_segmind import TEST_KEY, FakeSegmind  # noqa: E402
 from nodes.segmind_client import SegmindClient  # noqa: E402
 
@@ -59,6 +60,33 @@ def make_client(fake):
         options.update(overrides)
         return SegmindClient(api_key, **options)
     return make
+
+
+@pytest.fixture
+def host(tmp_path, monkeypatch):
+    """ComfyUI's modules stood in for, with the pack's environment variables cleared."""
+    monkeypatch.setenv("SEGMIND_CACHE_DIR", str(tmp_path / "cache"))
+    for name in ("SEGMIND_API_KEY", "SEGMIND_API_MODE", "SEGMIND_BASE_URL", "SEGMIND_API_KEY_FILE",
+                 "SEGMIND_CONCURRENCY", "SEGMIND_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    stand_in = Host(tmp_path).install()
+    yield stand_in
+    stand_in.uninstall()
+
+
+@pytest.fixture
+def pack(host):
+    """The pack loaded the way ComfyUI loads it."""
+    return load_pack()
+
+
+@pytest.fixture
+def server(monkeypatch):
+    """A fake Segmind that the node reaches through its environment, with the test key set."""
+    with FakeSegmind() as fake:
+        monkeypatch.setenv("SEGMIND_BASE_URL", fake.base_url)
+        monkeypatch.setenv("SEGMIND_API_KEY", TEST_KEY)
+        yield fake
 
 
 def textured_image(width=96, height=64, seed=0):

@@ -19,49 +19,50 @@ def png_pixels(b64):
 
 
 def test_png_round_trip_is_lossless():
-    pixels = (np.random.default_rng(1).integers(0, 256, (40, 60, 3))).astype(np.uint8)
+    pixels = (np.random.default_rng(1).integers(0, 256, (64, 80, 3))).astype(np.uint8)
     [b64] = batch_to_base64(torch.from_numpy(pixels.astype(np.float32) / 255.0)[None])
     assert not b64.startswith("data:")
     np.testing.assert_array_equal(png_pixels(b64), pixels)
 
 
 def test_one_png_per_image_in_batch_order():
-    batch = torch.stack([torch.full((8, 8, 3), v) for v in (0.0, 0.5, 1.0)])
+    batch = torch.stack([torch.full((64, 64, 3), v) for v in (0.0, 0.5, 1.0)])
     decoded = [png_pixels(b) for b in batch_to_base64(batch)]
     assert [int(d[0, 0, 0]) for d in decoded] == [0, 128, 255]
 
 
 def test_rgba_drops_alpha_and_gray_becomes_rgb():
-    rgba = torch.rand(1, 10, 12, 4)
+    rgba = torch.rand(1, 64, 72, 4)
     [b64] = batch_to_base64(rgba)
     np.testing.assert_array_equal(png_pixels(b64), np.rint(rgba[0, :, :, :3].numpy() * 255).astype(np.uint8))
-    gray = torch.rand(1, 10, 12, 1)
+    gray = torch.rand(1, 64, 72, 1)
     out = png_pixels(batch_to_base64(gray)[0])
-    assert out.shape == (10, 12, 3) and (out[..., 0] == out[..., 2]).all()
+    assert out.shape == (64, 72, 3) and (out[..., 0] == out[..., 2]).all()
 
 
 def test_half_precision_and_non_contiguous_tensors():
-    image = torch.from_numpy(textured_image(64, 48))
+    image = torch.from_numpy(textured_image(96, 64))
     reference = png_pixels(batch_to_base64(image[None])[0])
     half = png_pixels(batch_to_base64(image[None].half())[0])
     assert np.abs(half.astype(int) - reference).max() <= 1
     flipped = image.permute(1, 0, 2).permute(1, 0, 2)[None]  # same values, strided view
-    transposed = torch.from_numpy(textured_image(48, 64)).transpose(0, 1)[None]
+    transposed = torch.from_numpy(textured_image(64, 96)).transpose(0, 1)[None]
     assert not transposed.is_contiguous()
     np.testing.assert_array_equal(png_pixels(batch_to_base64(flipped)[0]), reference)
-    assert png_pixels(batch_to_base64(transposed)[0]).shape == (48, 64, 3)
+    assert png_pixels(batch_to_base64(transposed)[0]).shape == (64, 96, 3)
 
 
 def test_out_of_range_values_are_clipped():
-    image = torch.tensor([[[-0.5, 0.5, 1.5]]])[None]
+    image = torch.tensor([-0.5, 0.5, 1.5]).expand(1, 64, 64, 3)
     assert png_pixels(batch_to_base64(image)[0])[0, 0].tolist() == [0, 128, 255]
 
 
 @pytest.mark.parametrize("bad,words", [
     (torch.zeros(0, 8, 8, 3), "empty batch"),
-    (torch.full((1, 8, 8, 3), float("nan")), "NaN"),
-    (torch.full((2, 8, 8, 3), float("inf")), "NaN or infinite"),
-    (torch.zeros(1, 8, 8, 2), "channels"),
+    (torch.full((1, 64, 64, 3), float("nan")), "NaN"),
+    (torch.full((2, 64, 64, 3), float("inf")), "NaN or infinite"),
+    (torch.zeros(1, 64, 64, 2), "channels"),
+    (torch.zeros(1, 1, 1, 3), "at least 64x64"),
     (torch.zeros(8, 8), "shape"),
 ])
 def test_bad_images_are_clear_errors(bad, words):
@@ -70,7 +71,7 @@ def test_bad_images_are_clear_errors(bad, words):
 
 
 def test_nan_error_names_which_image():
-    batch = torch.rand(3, 8, 8, 3)
+    batch = torch.rand(3, 64, 64, 3)
     batch[2, 0, 0, 0] = float("nan")
     with pytest.raises(InvalidImageError, match="Image 3 of"):
         batch_to_base64(batch)

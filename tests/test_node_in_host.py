@@ -9,50 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from comfy_host import Host, InterruptProcessingException, load_pack, mp4_bytes
-from conftest import DEFAULT_PARAMS, textured_image
+from comfy_host import InterruptProcessingException, load_pack, mp4_bytes, run_node, tensor_of, widgets
+from conftest import textured_image
 from fake_segmind import TEST_KEY, FakeSegmind
 from nodes.image_codec import image_to_base64
 from nodes.video_codec import decode_video
 
 PINNED_ORDER = ["image", "motion", "motion_speed", "fps", "motion_bucket_id", "cond_aug", "seed", "decoding_t",
                 "maintain_aspect_ratio"]
-
-
-@pytest.fixture
-def host(tmp_path, monkeypatch):
-    monkeypatch.setenv("SEGMIND_CACHE_DIR", str(tmp_path / "cache"))
-    for name in ("SEGMIND_API_KEY", "SEGMIND_API_MODE", "SEGMIND_BASE_URL", "SEGMIND_API_KEY_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    h = Host(tmp_path).install()
-    yield h
-    h.uninstall()
-
-
-@pytest.fixture
-def pack(host):
-    return load_pack()
-
-
-@pytest.fixture
-def server(monkeypatch):
-    with FakeSegmind() as fake:
-        monkeypatch.setenv("SEGMIND_BASE_URL", fake.base_url)
-        monkeypatch.setenv("SEGMIND_API_KEY", TEST_KEY)
-        yield fake
-
-
-def widgets(**changes):
-    return {**DEFAULT_PARAMS, **changes}
-
-
-def run_node(pack, image, node="SegmindMotionCtrlSVD", **changes):
-    cls = pack.NODE_CLASS_MAPPINGS[node]
-    return getattr(cls(), cls.FUNCTION)(image=image, unique_id="7", **widgets(**changes))
-
-
-def tensor_of(*arrays):
-    return torch.from_numpy(np.stack(arrays))
 
 
 # ---- loading and the pinned interface --------------------------------------------------------------------
@@ -239,9 +203,9 @@ def test_one_failure_in_a_batch_names_the_image_and_keeps_the_rest(pack, server)
 
 
 def test_images_of_different_shapes_are_an_explicit_error(pack, server):
-    wide = textured_image(96, 48)
+    wide = textured_image(128, 64)
     image = tensor_of(wide)
-    tall = tensor_of(textured_image(48, 96))
+    tall = tensor_of(textured_image(64, 128))
     frames_wide = run_node(pack, image)["result"][0]
     frames_tall = run_node(pack, tall)["result"][0]
     assert frames_wide.shape[1:3] != frames_tall.shape[1:3]  # each alone is fine
@@ -249,7 +213,7 @@ def test_images_of_different_shapes_are_an_explicit_error(pack, server):
     from nodes.node_outputs import MixedClipSizesError, frames_of
     with pytest.raises(MixedClipSizesError, match="different sizes"):
         frames_of([server.expected_video(image_to_base64(wide), widgets()),
-                   server.expected_video(image_to_base64(textured_image(48, 96)), widgets())])
+                   server.expected_video(image_to_base64(textured_image(64, 128)), widgets())])
 
 
 def test_nothing_holds_the_key(pack, server, host, no_key_in_logs, tmp_path):
