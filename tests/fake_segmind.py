@@ -15,6 +15,7 @@ import io
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -73,7 +74,7 @@ class Fault:
 class FakeSegmind:
     def __init__(self, api_key=TEST_KEY, *, latency=0.0, output_mode="url", video_scale=0.25, credits=100.0,
                  rate_limit=None, rate_window=60.0, rate_limit_headers="retry-after", retry_after=1,
-                 v2_enabled=True, output_host="localhost", echo_key_in_errors=False):
+                 v2_enabled=True, output_host="localhost", echo_key_in_errors=False, tls=None):
         self.api_key = api_key
         self.latency = latency
         self.output_mode = output_mode  # "url" or "base64" (where v2 puts the video)
@@ -86,6 +87,7 @@ class FakeSegmind:
         self.v2_enabled = v2_enabled
         self.output_host = output_host
         self.echo_key_in_errors = echo_key_in_errors
+        self.tls = tls  # (certfile, keyfile): serve HTTPS with that certificate
         self.requests = []
         self.jobs = {}
         self.faults = []
@@ -102,6 +104,10 @@ class FakeSegmind:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False
+        if self.tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
@@ -123,7 +129,11 @@ class FakeSegmind:
 
     @property
     def base_url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    @property
+    def scheme(self):
+        return "https" if self.tls else "http"
 
     # ---- test helpers ------------------------------------------------------------------------------------
 
@@ -372,7 +382,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.fake.output_mode == "base64":
             output = base64.b64encode(job.video).decode()
         else:
-            output = f"http://{self.fake.output_host}:{self.fake.port}/outputs/{job.request_id}.mp4"
+            output = f"{self.fake.scheme}://{self.fake.output_host}:{self.fake.port}/outputs/{job.request_id}.mp4"
         self._json(200, {"status": "COMPLETED", "output": output,
                          "metrics": {"inference_time": 1.5, "cost": COST}},
                    {"x-remaining-credits": f"{self.fake.credits:.3f}"})
