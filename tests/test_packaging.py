@@ -75,6 +75,7 @@ def test_readme_gives_the_two_contributor_commands():
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_example_workflows_load_with_valid_widgets_and_no_key(path):
+    assert path.with_suffix(".jpg").exists(), "the template browser shows a same-name .jpg as thumbnail"
     text = path.read_text()
     assert not re.search(r"SG_[A-Za-z0-9]{8,}", text)
     workflow = json.loads(text)
