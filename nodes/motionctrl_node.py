@@ -13,22 +13,13 @@ from .result_cache import ResultCache
 from .segmind_client import SegmindClient
 
 
-class SegmindMotionCtrlSVD:
+class SegmindMotionCtrlSVD(node_inputs.MotionCtrlNodeBase):
     DESCRIPTION = (
         "Animates a still image into a 14-frame video whose camera follows the chosen motion (pan, zoom or "
         "roll), using MotionCtrl-SVD on Segmind's API. Costs about $0.09 and takes about 60 s per image; "
         "identical runs are served from a local cache for free. Needs a Segmind API key: set SEGMIND_API_KEY "
         "or put it in ComfyUI/user/segmind_motionctrl/api_key.txt (never in the workflow).")
-    CATEGORY = "Segmind/video"
     FUNCTION = "generate"
-    OUTPUT_NODE = True  # so it can run alone and show its clip; its cache keeps re-queues free
-    RETURN_TYPES = node_inputs.RETURN_TYPES
-    RETURN_NAMES = node_inputs.RETURN_NAMES
-    OUTPUT_TOOLTIPS = node_inputs.OUTPUT_TOOLTIPS
-
-    @classmethod
-    def INPUT_TYPES(cls):
-        return node_inputs.input_types()
 
     def generate(self, image, unique_id=None, **widgets):
         params = node_inputs.params_from(widgets)

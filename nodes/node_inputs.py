@@ -42,3 +42,18 @@ OUTPUT_TOOLTIPS = (
     "The frames per second you asked for: wire it into Video Combine or Create Video.",
     "The clip as ComfyUI's VIDEO, for Save Video or Get Video Components (saved without re-encoding).",
 )
+
+
+class MotionCtrlNodeBase:
+    """What both nodes share, so the preview and the paid node stay swappable in a graph."""
+
+    CATEGORY = "Segmind/video"
+    # An output node can run alone and show its clip; the result cache keeps re-queues free.
+    OUTPUT_NODE = True
+    RETURN_TYPES = RETURN_TYPES
+    RETURN_NAMES = RETURN_NAMES
+    OUTPUT_TOOLTIPS = OUTPUT_TOOLTIPS
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return input_types()

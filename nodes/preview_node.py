@@ -18,22 +18,13 @@ from .params import validate_params
 from .video_codec import encode_mp4
 
 
-class MotionCtrlCameraPreview:
+class MotionCtrlCameraPreview(node_inputs.MotionCtrlNodeBase):
     DESCRIPTION = (
         "Free, instant, offline preview of a MotionCtrl camera motion: warps your image along the same camera "
         "path MotionCtrl-SVD is given (14 frames). It shows direction and rough size of the move only: the real "
         "model also animates the scene. Same inputs and outputs as MotionCtrl SVD (Segmind API), so you can "
         "swap the two without rewiring.")
-    CATEGORY = "Segmind/video"
     FUNCTION = "render"
-    OUTPUT_NODE = True
-    RETURN_TYPES = node_inputs.RETURN_TYPES
-    RETURN_NAMES = node_inputs.RETURN_NAMES
-    OUTPUT_TOOLTIPS = node_inputs.OUTPUT_TOOLTIPS
-
-    @classmethod
-    def INPUT_TYPES(cls):
-        return node_inputs.input_types()
 
     def render(self, image, unique_id=None, **widgets):
         params = validate_params(node_inputs.params_from(widgets))
