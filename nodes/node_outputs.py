@@ -7,7 +7,7 @@ import numpy as np
 from .comfy_bridge import temp_dir, video_from_frames, video_from_mp4
 from .errors import SegmindError
 from .log import logger
-from .video_codec import decode_video
+from .video_codec import allocate_frames, decode_video, probe_video
 
 
 class MixedClipSizesError(SegmindError, ValueError):
@@ -15,18 +15,24 @@ class MixedClipSizesError(SegmindError, ValueError):
 
 
 def frames_of(videos):
-    """Decode every clip and join them in order into one [N,H,W,3] float32 array."""
-    decoded = [decode_video(v).frames for v in videos]
-    sizes = {f.shape[1:3] for f in decoded}
-    if len(sizes) > 1:
-        described = ", ".join(f"image {i + 1}: {f.shape[2]}x{f.shape[1]}" for i, f in enumerate(decoded))
+    """Decode every clip, in order, into one [N,H,W,3] float32 array (a batch is never copied twice)."""
+    if len(videos) == 1:
+        return decode_video(videos[0]).frames
+    shapes = [probe_video(v) for v in videos]
+    if len({shape[1:] for shape in shapes}) > 1:
+        described = ", ".join(f"image {i + 1}: {w}x{h}" for i, (_, h, w) in enumerate(shapes))
         raise MixedClipSizesError(
             f"The images of this batch produced clips of different sizes ({described}); one IMAGE output needs "
             "one size. Use images of the same shape, or turn maintain_aspect_ratio off (always 1024x576). The "
             "clips are cached, so running again costs nothing.")
-    if len(decoded) == 1:
-        return decoded[0]
-    return np.concatenate(decoded, axis=0)
+    if not all(shape[0] for shape in shapes):  # a header without a frame count: decode apart, then join
+        return np.concatenate([decode_video(v).frames for v in videos], axis=0)
+    _, height, width = shapes[0]
+    buffer = allocate_frames(sum(shape[0] for shape in shapes), height, width)
+    filled = 0
+    for data in videos:
+        filled += decode_video(data, out=buffer[filled:]).frames.shape[0]
+    return buffer[:filled]
 
 
 def save_previews(videos, prefix):

@@ -25,8 +25,21 @@ class DecodedVideo:
     fps: float
 
 
-def decode_video(data, *, max_frames=MAX_FRAMES, max_frame_pixels=MAX_FRAME_PIXELS,
+def probe_video(data):
+    """(frames, height, width) from the container's header, without decoding; frames is 0 when unknown."""
+    import av  # PyAV, which imageio's plugin uses too; only the header is read here
+
+    try:
+        with av.open(io.BytesIO(data)) as container:
+            stream = container.streams.video[0]
+            return int(stream.frames or 0), int(stream.height), int(stream.width)
+    except Exception as exc:  # a broken header: let the decoder report it with its own message
+        raise VideoDecodeError(f"The returned video could not be read ({type(exc).__name__}: {exc}).") from exc
+
+
+def decode_video(data, *, out=None, max_frames=MAX_FRAMES, max_frame_pixels=MAX_FRAME_PIXELS,
                  max_output_bytes=MAX_OUTPUT_BYTES):
+    """Decode into a new buffer, or into `out` (a float32 [M,H,W,3] slice of a larger one) when given."""
     import imageio.v3 as iio  # imported on first use: it is only needed once a video has arrived
 
     try:
@@ -34,7 +47,7 @@ def decode_video(data, *, max_frames=MAX_FRAMES, max_frame_pixels=MAX_FRAME_PIXE
             meta = video.metadata()
             declared = video.properties().shape
             frames = _decode_into_buffer(video.iter(format="rgb24"), declared, max_frames, max_frame_pixels,
-                                         max_output_bytes)
+                                         max_output_bytes, out)
     except VideoDecodeError:
         raise
     except Exception as exc:  # PyAV and imageio raise many types for a broken stream; all mean the same here
@@ -43,9 +56,9 @@ def decode_video(data, *, max_frames=MAX_FRAMES, max_frame_pixels=MAX_FRAME_PIXE
     return DecodedVideo(frames=frames, fps=fps)
 
 
-def _decode_into_buffer(frames_iter, declared_shape, max_frames, max_frame_pixels, max_output_bytes):
+def _decode_into_buffer(frames_iter, declared_shape, max_frames, max_frame_pixels, max_output_bytes, out):
     expected = int(declared_shape[0]) if declared_shape and declared_shape[0] else 0
-    buffer = None
+    buffer = out
     count = 0
     for frame in frames_iter:
         if buffer is None:
@@ -56,6 +69,8 @@ def _decode_into_buffer(frames_iter, declared_shape, max_frames, max_frame_pixel
             raise VideoDecodeError(f"The returned video changes size mid-stream ({buffer.shape[1:3]} then "
                                    f"{frame.shape[:2]}).")
         if count == buffer.shape[0]:
+            if out is not None:
+                raise VideoDecodeError("The returned video has more frames than its header declares.")
             buffer = _grow(buffer, max_frames, max_output_bytes)
         np.multiply(frame, np.float32(1.0 / 255.0), out=buffer[count], casting="unsafe")
         count += 1
@@ -69,6 +84,11 @@ def _check_frame(frame, max_frame_pixels):
     if height * width > max_frame_pixels:
         raise VideoDecodeError(f"The returned video is {width}x{height}, above the {max_frame_pixels} pixel "
                                "limit per frame; refusing to decode it.")
+
+
+def allocate_frames(count, height, width, max_output_bytes=MAX_OUTPUT_BYTES):
+    """One float32 [count,H,W,3] buffer for several clips, under the same memory limit as one decode."""
+    return _allocate(count, (height, width, 3), max_output_bytes, MAX_FRAMES)
 
 
 def _allocate(capacity, frame_shape, max_output_bytes, max_frames):

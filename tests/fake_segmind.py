@@ -234,6 +234,7 @@ def validate_body(body):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes; don't wait 40 ms between
     fake = None  # set on the subclass made per server
 
     def log_message(self, *args):  # keep test output quiet
@@ -252,6 +253,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._handle("result")
         elif re.fullmatch(r"/outputs/[\w-]+\.mp4", self.path):
             self._handle("output")
+        elif self.path == "/v1/get-user-credits":
+            self._handle("credits")
         else:
             self._handle("unknown")
 
@@ -268,7 +271,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and self._apply_fault(fault, record):
             return
         handler = {"v1": self._v1, "v2": self._v2_submit, "status": self._status, "result": self._result,
-                   "output": self._output}.get(kind)
+                   "output": self._output, "credits": self._credits}.get(kind)
         if handler is None:
             return self._json(404, {"error": "Not found"})
         handler(record)
@@ -393,6 +396,14 @@ class _Handler(BaseHTTPRequestHandler):
         if job is None:
             return self._json(404, {"error": "No such file"})
         self._send(200, job.video, "video/mp4")
+
+    def _credits(self, record):
+        """Segmind's free credits look-up (GET /v1/get-user-credits): a key check that bills nothing."""
+        key = self.headers.get("x-api-key")
+        if key != self.fake.api_key:
+            text = f"Invalid API key: {key}" if self.fake.echo_key_in_errors else "Invalid or missing API key"
+            return self._json(401, {"error": text})
+        self._json(200, {"credits": round(self.fake.credits, 4), "free-credits": 0.0})
 
     # ---- faults ------------------------------------------------------------------------------------------
 
