@@ -7,3 +7,25 @@ from .nodes import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS
 WEB_DIRECTORY = "./js"
 
 __all__ = ["NODE_CLASS_MAPPINGS", "NODE_DISPLAY_NAME_MAPPINGS", "WEB_DIRECTORY"]
+
+
+def _register_key_routes():
+    """The Settings entry's routes, only inside a running ComfyUI server; the nodes never depend on them."""
+    try:
+        from server import PromptServer
+    except ImportError:  # outside ComfyUI: tests, the command-line demo
+        return
+    routes = getattr(getattr(PromptServer, "instance", None), "routes", None)
+    if routes is None:
+        return
+    try:
+        from .nodes.key_routes import register
+
+        register(routes)
+    except Exception as exc:  # a broken Settings entry must not cost the user the nodes
+        from .nodes.log import logger
+
+        logger.warning("The API key routes could not be registered (%s); the nodes work without them.", exc)
+
+
+_register_key_routes()

@@ -62,7 +62,7 @@ def read_key_file(path):
         return ""
 
 
-def find_api_key(environ=None, key_files=()):
+def find_api_key(environ=None, key_files=(), other_places=()):
     """The key from SEGMIND_API_KEY, else from the first key file that holds one; registered for redaction."""
     env = os.environ if environ is None else environ
     key = clean_key(env.get("SEGMIND_API_KEY"))
@@ -71,13 +71,14 @@ def find_api_key(environ=None, key_files=()):
             break
         key = read_key_file(path)
     if not key:
-        raise MissingApiKeyError(missing_key_message(key_files))
+        raise MissingApiKeyError(missing_key_message(key_files, other_places))
     register_secret(key)
     return key
 
 
-def missing_key_message(key_files=()):
+def missing_key_message(key_files=(), other_places=()):
     places = ["set the environment variable SEGMIND_API_KEY before starting ComfyUI"]
     places += [f"put the key alone in the file {p}" for p in key_files]
+    places += list(other_places)
     return ("No Segmind API key found. To fix: " + ", or ".join(places)
             + ". Get a key at https://cloud.segmind.com/console/api-keys. Nothing was sent to Segmind.")

@@ -13,12 +13,16 @@ from .result_cache import ResultCache
 from .segmind_client import SegmindClient
 
 
+SETTINGS_PLACE = "paste it in ComfyUI's Settings > Segmind MotionCtrl > Segmind API key (it is saved to that file)"
+
+
 class SegmindMotionCtrlSVD(node_inputs.MotionCtrlNodeBase):
     DESCRIPTION = (
         "Animates a still image into a 14-frame video whose camera follows the chosen motion (pan, zoom or "
         "roll), using MotionCtrl-SVD on Segmind's API. Costs about $0.09 and takes about 60 s per image; "
-        "identical runs are served from a local cache for free. Needs a Segmind API key: set SEGMIND_API_KEY "
-        "or put it in ComfyUI/user/segmind_motionctrl/api_key.txt (never in the workflow).")
+        "identical runs are served from a local cache for free. Needs a Segmind API key: paste it in Settings > Segmind "
+        "MotionCtrl, or set SEGMIND_API_KEY, or put it in ComfyUI/user/segmind_motionctrl/api_key.txt (never in "
+        "the workflow).")
     FUNCTION = "generate"
 
     def generate(self, image, unique_id=None, **widgets):
@@ -29,7 +33,7 @@ class SegmindMotionCtrlSVD(node_inputs.MotionCtrlNodeBase):
         ticker = _Ticker(progress)
 
         def client_factory():
-            key = find_api_key(key_files=[key_file()])
+            key = find_api_key(key_files=[key_file()], other_places=[SETTINGS_PLACE])
             return SegmindClient(key, base_url=settings.base_url, mode=settings.api_mode,
                                  timeout_s=settings.timeout_s)
 

@@ -31,6 +31,7 @@ from .params import validate_params
 from .video_sniff import check_video
 
 MODEL_SLUG = "motionctrl-svd"
+CREDITS_PATH = "/v1/get-user-credits"
 MiB = 1024 * 1024
 _JSON_VIDEO_KEYS = ("video", "image", "output", "data")
 _STATES_WAITING = ("QUEUED", "PROCESSING")
@@ -194,6 +195,28 @@ class SegmindClient:
             return self._finish_v2(call, job)
         finally:
             call.close()
+
+    def credits(self, *, should_cancel=None):
+        """Segmind's credits look-up (GET /v1/get-user-credits): checks the key and bills nothing.
+
+        Returns (credits, free_credits); either may be None when Segmind leaves it out.
+        """
+        call = _Call(None, should_cancel)
+        try:
+            response = self._send(call, "GET", self.base_url + CREDITS_PATH, None, self.poll_read_timeout,
+                                  time.time() + self.connect_timeout + self.poll_read_timeout + 5)
+        finally:
+            call.close()
+        if response.status in (404, 405):
+            raise E.EndpointNotFoundError(f"{self.base_url} has no credits look-up, so the key cannot be checked "
+                                          "for free here.", status=response.status)
+        if response.status != 200:
+            raise self._status_error(response, posted=False, api_version="v1")
+        data = self._json(response, "credits look-up")
+        if not isinstance(data, dict):
+            raise E.UnexpectedResponseError(f"Segmind's credits look-up answered with JSON of an unknown shape "
+                                            f"(keys: {_keys(data)}).", status=response.status)
+        return _number(data.get("credits")), _number(data.get("free-credits", data.get("free_credits")))
 
     # ---- request building --------------------------------------------------------------------------------
 
@@ -462,7 +485,10 @@ class SegmindClient:
         return holder["response"]
 
     def _exchange(self, session, method, url, body, read_timeout, holder, wall_deadline):
-        kwargs = dict(headers=self._headers_for(url), timeout=(self.connect_timeout, read_timeout), stream=True)
+        headers = self._headers_for(url)
+        # requests would re-send x-api-key to wherever a redirect points; with the key attached, don't follow.
+        kwargs = dict(headers=headers, timeout=(self.connect_timeout, read_timeout), stream=True,
+                      allow_redirects="x-api-key" not in headers)
         ca_bundle = _ca_bundle()
         if ca_bundle:
             kwargs["verify"] = ca_bundle
@@ -540,6 +566,10 @@ class SegmindClient:
         server_message = _error_text(response)
         billed_5xx = posted and api_version == "v1"
         kind, text = _STATUS_TEXT.get(status, (None, None))
+        if kind is None and 300 <= status < 400:
+            kind, text = E.UnexpectedResponseError, (
+                f"{_origin(response.url)} answered with a redirect (HTTP {status}). Redirects are not followed "
+                "while the API key is attached, so the key went nowhere else. Check SEGMIND_BASE_URL.")
         if kind is None:
             if status >= 500:
                 kind, text = E.SegmindServerError, _STATUS_TEXT[500][1]
@@ -663,6 +693,9 @@ def _never_sent(exc):
 
 def _reason(exc):
     text = str(exc)
+    errno_text = re.search(r"\[Errno -?\d+\][^'\")]*", text)
+    if errno_text:  # "[Errno 111] Connection refused" says it all; the pool internals around it do not
+        return errno_text.group(0).strip()
     # requests' texts repeat pool internals; keep them short and human.
     text = re.sub(r"HTTPS?ConnectionPool\([^)]*\): ", "", text)
     text = re.sub(r"<urllib3\.[^>]*>: ", "", text)

@@ -179,6 +179,7 @@ def test_missing_key_says_where_to_put_it(pack, host, monkeypatch):
             run_node(pack, tensor_of(textured_image()))
         text = str(caught.value)
         assert "SEGMIND_API_KEY" in text and str(host.tmp_path / "user" / "segmind_motionctrl" / "api_key.txt") in text
+        assert "Settings > Segmind MotionCtrl" in text
         assert fake.recorded() == []
 
 

@@ -1,0 +1,45 @@
+// Reading and setting the pack's widgets on a LiteGraph node, written against plain objects so it runs under
+// Node's test runner too. Pure module.
+
+export const NODE_TYPES = new Set(["SegmindMotionCtrlSVD", "MotionCtrlCameraPreview"]);
+export const PAID_NODE = "SegmindMotionCtrlSVD";
+// The parameters that decide a result (nodes/params.py); the seed's control widget is not one of them.
+export const PARAM_NAMES = ["motion", "motion_speed", "fps", "motion_bucket_id", "cond_aug", "seed", "decoding_t",
+  "maintain_aspect_ratio"];
+const CONTROL_NAME = "control_after_generate";
+
+function widgets(node) {
+  return Array.isArray(node?.widgets) ? node.widgets : [];
+}
+
+export function widgetValue(node, name) {
+  return widgets(node).find((w) => w?.name === name)?.value;
+}
+
+/** {name: value} for the parameters present on the node. */
+export function paramValues(node) {
+  const values = {};
+  for (const name of PARAM_NAMES) {
+    const widget = widgets(node).find((w) => w?.name === name);
+    if (widget) values[name] = widget.value;
+  }
+  return values;
+}
+
+/** The "control after generate" combo ComfyUI adds next to the seed, or null. */
+export function seedControlWidget(node) {
+  const seed = widgets(node).find((w) => w?.name === "seed");
+  const linked = seed?.linkedWidgets?.find((w) => Array.isArray(w?.options?.values) && w.options.values.includes("fixed"));
+  return linked ?? widgets(node).find((w) => w?.name === CONTROL_NAME) ?? null;
+}
+
+/**
+ * Set the seed control to "fixed" on a node just created. Called from onNodeCreated, which runs before a loaded
+ * workflow's widgets_values are applied (LGraphNode.configure), so a saved choice still wins.
+ */
+export function applyFixedSeedDefault(node) {
+  const control = seedControlWidget(node);
+  if (!control || control.value === "fixed") return false;
+  control.value = "fixed";
+  return true;
+}

@@ -1,0 +1,243 @@
+"""HTTP routes behind the pack's Settings entry: save, inspect, remove and test the Segmind API key.
+
+The browser hands the key over once; from then on it lives only in the key file (owner-only permissions) that
+the node reads. No route ever answers with the key: callers get "set, ends in ...abcd" at most, because
+ComfyUI's HTTP API has no authentication and anything it returns can be read by any client that reaches it.
+
+No "cached" cost hint is served from here: the node's cache key is a hash of the input image's pixels, and an
+unexecuted graph's image exists only after its upstream nodes run (LoadImage is just the simplest case), so the
+server cannot tell cheaply. The frontend says "$0 if the image is unchanged" when the widgets match the last
+run instead, which it can know for free.
+"""
+
+import asyncio
+import json
+import os
+import secrets
+from pathlib import Path
+
+from aiohttp import web
+
+from . import errors as E
+from .config import clean_key, find_api_key, load_settings, read_key_file
+from .log import logger, redact, register_secret
+from .paths import key_file
+from .segmind_client import SegmindClient
+
+ROUTE_PREFIX = "/segmind_motionctrl"
+ENV_KEY = "SEGMIND_API_KEY"
+MIN_KEY_LENGTH = 8
+MAX_KEY_LENGTH = 256
+MAX_BODY_BYTES = 4096
+HINT_CHARS = 4
+# Shorter keys would give away too large a share of themselves in the "ends in" hint.
+MIN_LENGTH_FOR_HINT = 12
+
+
+# Quotes and backslashes come from pasting a quoted string (clean_key strips only balanced outer quotes).
+_NEVER_IN_KEYS = set("\"'`\\")
+
+
+class KeyRejected(ValueError):
+    """Input that is not a plausible key; the message is shown to the user as is and never quotes the key."""
+
+
+# ---- the key itself ---------------------------------------------------------------------------------------
+
+def validate_key(raw):
+    if not isinstance(raw, str):
+        raise KeyRejected('Send the key as a JSON string: {"key": "..."}.')
+    key = clean_key(raw)
+    if not key:
+        raise KeyRejected("The key is empty. Copy it from https://cloud.segmind.com/console/api-keys and paste it.")
+    if len(key) > MAX_KEY_LENGTH:
+        raise KeyRejected(f"That is {len(key)} characters long; a Segmind key is about 20. Paste only the key.")
+    if len(key) < MIN_KEY_LENGTH:
+        raise KeyRejected(f"That is only {len(key)} characters long; a Segmind key is about 20. Paste the whole key.")
+    if not all("!" <= ch <= "~" and ch not in _NEVER_IN_KEYS for ch in key):
+        raise KeyRejected("The key contains spaces, quotes, line breaks or other characters a Segmind key never "
+                          "has. Paste only the key, on its own.")
+    return key
+
+
+def key_hint(key):
+    if not key:
+        return None
+    return "…" + key[-HINT_CHARS:] if len(key) >= MIN_LENGTH_FOR_HINT else "…"
+
+
+def write_key_file(path, key):
+    """Replace the key file in one step; the new file is owner-only from the moment it exists."""
+    path = Path(path)
+    _ensure_private_dir(path.parent)
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    # O_EXCL: never write through a file or symlink someone planted under the temporary name.
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)  # an unusual umask could have left the owner without read access
+        with os.fdopen(fd, "wb") as handle:
+            fd = None
+            handle.write(key.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        if fd is not None:
+            os.close(fd)
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def _ensure_private_dir(folder):
+    if folder.is_dir():
+        return  # an existing folder's permissions are the user's choice
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if os.name == "posix":
+        os.chmod(folder, 0o700)
+
+
+def delete_key_file(path):
+    try:
+        Path(path).unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def key_status(environ=None):
+    """Which key the node would use, described without the key: the environment variable wins over the file."""
+    env = os.environ if environ is None else environ
+    path = key_file()
+    env_key = clean_key(env.get(ENV_KEY))
+    file_key = read_key_file(path)
+    key, source = (env_key, "env") if env_key else (file_key, "file") if file_key else ("", None)
+    if key:
+        register_secret(key)
+    if file_key:
+        register_secret(file_key)
+    status = {"set": bool(key), "hint": key_hint(key), "source": source, "path": str(path),
+              "file_set": bool(file_key)}
+    if env_key:
+        status["note"] = (f"{ENV_KEY} is set in ComfyUI's environment, so the node uses that key; a key saved here "
+                          f"is used only once {ENV_KEY} is unset and ComfyUI restarted.")
+    return status
+
+
+# ---- free key check ---------------------------------------------------------------------------------------
+
+def check_key_answer(key, base_url):
+    """The test route's answer: ok (the key works), or why not; `checked` says whether Segmind judged the key."""
+    hint = key_hint(key)
+    try:
+        client = SegmindClient(key, base_url=base_url, connect_timeout=5.0, poll_read_timeout=15.0,
+                               connect_retries=0, poll_failures=0, rate_limit_retries=0)
+        credits, free_credits = client.credits()
+    except (E.AuthenticationError, E.PermissionDeniedError) as exc:
+        return {"ok": False, "checked": True, "credits": None,
+                "message": f"{exc}. The key tested ends in {hint}; copy a current one from "
+                           "https://cloud.segmind.com/console/api-keys and save it again."}
+    except E.EndpointNotFoundError as exc:
+        return {"ok": False, "checked": False, "credits": None,
+                "message": f"{exc} The key was not tested; the first run will tell (a bad key is refused before "
+                           "anything is billed)."}
+    except E.SegmindError as exc:
+        return {"ok": False, "checked": False, "credits": None, "message": f"Could not test the key: {exc}"}
+    return {"ok": True, "checked": True, "credits": credits, "free_credits": free_credits,
+            "message": _credits_message(hint, credits, free_credits)}
+
+
+def _credits_message(hint, credits, free_credits):
+    text = f"Segmind accepted the key ending in {hint}"
+    if credits is not None:
+        text += f"; credits: {credits:.2f}"
+        if free_credits:
+            text += f" (+{free_credits:.2f} free)"
+        if credits + (free_credits or 0) < 0.089:
+            text += ", not enough for one MotionCtrl call (about $0.089)"
+    return text + ". Checking it cost nothing."
+
+
+# ---- aiohttp handlers -------------------------------------------------------------------------------------
+
+def _answer(data, status=200):
+    # Redact the serialised text as a last line of defence: every key these routes see is registered first.
+    return web.Response(text=redact(json.dumps(data)), status=status, content_type="application/json")
+
+
+def _refuse(message, status=400):
+    return _answer({"error": message}, status)
+
+
+async def _read_key(request):
+    raw = await request.content.read(MAX_BODY_BYTES + 1)
+    if len(raw) > MAX_BODY_BYTES:
+        raise KeyRejected(f"The request is larger than {MAX_BODY_BYTES} bytes; send only {{\"key\": \"...\"}}.")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise KeyRejected('The request body must be JSON: {"key": "..."}.') from None
+    if not isinstance(body, dict) or "key" not in body:
+        raise KeyRejected('The request body must be a JSON object with a "key" field.')
+    return validate_key(body["key"])
+
+
+async def handle_save(request):
+    try:
+        key = await _read_key(request)
+    except KeyRejected as exc:
+        return _refuse(str(exc))
+    register_secret(key)
+    path = key_file()
+    try:
+        write_key_file(path, key)
+    except OSError as exc:
+        logger.warning("Could not save the Segmind API key to %s: %s", path, exc)
+        return _refuse(f"Could not write the key file {path}: {exc.strerror or exc}", status=500)
+    logger.info("Segmind API key saved to %s (ends in %s).", path, key_hint(key))
+    status = key_status()
+    answer = {"set": True, "hint": key_hint(key), "source": status["source"]}
+    if status["source"] == "env":
+        answer["warning"] = status["note"]
+    return _answer(answer)
+
+
+async def handle_status(request):
+    return _answer(key_status())
+
+
+async def handle_clear(request):
+    path = key_file()
+    try:
+        deleted = delete_key_file(path)
+    except OSError as exc:
+        return _refuse(f"Could not delete the key file {path}: {exc.strerror or exc}", status=500)
+    if deleted:
+        logger.info("Segmind API key file %s deleted.", path)
+    return _answer({"deleted": deleted, **key_status()})
+
+
+async def handle_test(request):
+    try:
+        settings = load_settings()
+        key = find_api_key(key_files=[key_file()])
+    except E.MissingApiKeyError:
+        return _answer({"ok": False, "checked": False, "credits": None,
+                        "message": "No key is set: save one first (or set SEGMIND_API_KEY)."})
+    except ValueError as exc:  # a malformed SEGMIND_* variable: its own message says which and how to fix it
+        return _answer({"ok": False, "checked": False, "credits": None, "message": str(exc)})
+    # requests blocks; ComfyUI's event loop also serves the UI and the websocket.
+    answer = await asyncio.get_running_loop().run_in_executor(None, check_key_answer, key, settings.base_url)
+    return _answer(answer)
+
+
+def register(routes):
+    """Add the routes to an aiohttp RouteTableDef (PromptServer.instance.routes inside ComfyUI)."""
+    if any(getattr(route, "path", "").startswith(ROUTE_PREFIX + "/") for route in routes):
+        return routes  # loaded twice: aiohttp refuses a second handler for the same method and path
+    routes.get(f"{ROUTE_PREFIX}/key")(handle_status)
+    routes.post(f"{ROUTE_PREFIX}/key")(handle_save)
+    routes.delete(f"{ROUTE_PREFIX}/key")(handle_clear)
+    routes.post(f"{ROUTE_PREFIX}/key/clear")(handle_clear)
+    routes.post(f"{ROUTE_PREFIX}/key/test")(handle_test)
+    return routes

@@ -1,0 +1,394 @@
+"""The API key routes over real HTTP: the key is stored owner-only, never answered back, bad input is refused,
+and the free key test talks to (the fake) Segmind without spending credits."""
+
+import asyncio
+import json
+import os
+import stat
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from aiohttp import web
+
+from comfy_host import Host, load_pack
+from fake_segmind import TEST_KEY, FakeSegmind
+from nodes import key_routes
+from nodes.key_routes import ROUTE_PREFIX, register, write_key_file
+
+OTHER_KEY = "SG_env0000111122223333"
+WRONG_KEY = "SG_wrong99998888777766"
+SECRETS = (TEST_KEY, OTHER_KEY, WRONG_KEY)
+
+
+class RouteServer:
+    """The pack's routes in a real aiohttp server on 127.0.0.1, on its own event loop thread."""
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.runner = None
+        self.port = None
+
+    def __enter__(self):
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(10)
+        return self
+
+    def __exit__(self, *exc):
+        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+    async def _start(self):
+        routes = web.RouteTableDef()
+        register(routes)
+        app = web.Application()
+        app.add_routes(routes)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self.runner.addresses[0][1]
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{ROUTE_PREFIX}{path}"
+
+
+class Client:
+    """Calls the routes and keeps every answer, so each test can check that none of them holds a key."""
+
+    def __init__(self, server):
+        self.server = server
+        self.bodies = []
+
+    def call(self, method, path, **kwargs):
+        response = requests.request(method, self.server.url(path), timeout=30, **kwargs)
+        self.bodies.append(response.text)
+        return response
+
+    def save(self, key):
+        return self.call("POST", "/key", json={"key": key})
+
+    def save_raw(self, data):
+        return self.call("POST", "/key", data=data, headers={"Content-Type": "application/json"})
+
+    def status(self):
+        return self.call("GET", "/key").json()
+
+    def test(self):
+        return self.call("POST", "/key/test").json()
+
+
+@pytest.fixture
+def key_path(tmp_path, monkeypatch):
+    path = tmp_path / "created" / "by" / "save" / "api_key.txt"
+    monkeypatch.setenv("SEGMIND_API_KEY_FILE", str(path))
+    for name in ("SEGMIND_API_KEY", "SEGMIND_BASE_URL", "SEGMIND_API_MODE", "SEGMIND_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    return path
+
+
+@pytest.fixture
+def client(key_path):
+    with RouteServer() as server:
+        client = Client(server)
+        yield client
+    leaked = [body for body in client.bodies if any(secret in body for secret in SECRETS)]
+    assert not leaked, f"a route answered with a key: {leaked[:2]}"
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+# ---- save --------------------------------------------------------------------------------------------------
+
+def test_save_stores_the_cleaned_key_owner_only_and_answers_only_a_hint(client, key_path, no_key_in_logs):
+    response = client.save(f'  "{TEST_KEY}"\n')
+    assert response.status_code == 200
+    assert response.json() == {"set": True, "hint": "…" + TEST_KEY[-4:], "source": "file"}
+    assert key_path.read_text(encoding="utf-8") == TEST_KEY
+    assert mode_of(key_path) == 0o600
+    assert mode_of(key_path.parent) == 0o700
+    assert [p.name for p in key_path.parent.iterdir()] == ["api_key.txt"]  # no temporary file left behind
+    assert any("ends in …" + TEST_KEY[-4:] in text for text in no_key_in_logs.texts)
+
+
+def test_saving_again_replaces_the_key_and_keeps_the_permissions(client, key_path):
+    assert client.save(WRONG_KEY).status_code == 200
+    assert client.save(TEST_KEY).status_code == 200
+    assert key_path.read_text(encoding="utf-8") == TEST_KEY
+    assert mode_of(key_path) == 0o600
+
+
+def test_the_file_is_owner_only_from_its_creation_even_with_an_open_umask(tmp_path, monkeypatch):
+    modes = []
+    real_replace = os.replace
+
+    def spy(src, dst):
+        modes.append(mode_of(src))  # the temporary file, complete, before it takes the key file's name
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(key_routes.os, "replace", spy)
+    old = os.umask(0)
+    try:
+        write_key_file(tmp_path / "new" / "api_key.txt", TEST_KEY)
+    finally:
+        os.umask(old)
+    assert modes == [0o600]
+    assert mode_of(tmp_path / "new" / "api_key.txt") == 0o600
+    assert mode_of(tmp_path / "new") == 0o700
+
+
+def test_an_existing_folder_keeps_its_permissions(tmp_path):
+    folder = tmp_path / "shared"
+    folder.mkdir(mode=0o755)
+    os.chmod(folder, 0o755)
+    write_key_file(folder / "api_key.txt", TEST_KEY)
+    assert mode_of(folder) == 0o755
+    assert mode_of(folder / "api_key.txt") == 0o600
+
+
+BAD_BODIES = {
+    "empty body": b"",
+    "not json": b"SG_fake0123456789abcdef",
+    "json list": json.dumps([TEST_KEY]).encode(),
+    "no key field": json.dumps({"api_key": TEST_KEY}).encode(),
+    "key not a string": json.dumps({"key": 1234567890123}).encode(),
+    "empty key": json.dumps({"key": ""}).encode(),
+    "whitespace only": json.dumps({"key": "  \t\n "}).encode(),
+    "quotes only": json.dumps({"key": '""'}).encode(),
+    "space inside": json.dumps({"key": "SG_fake0123 456789abcdef"}).encode(),
+    "unbalanced quotes": json.dumps({"key": f'"{TEST_KEY}\''}).encode(),
+    "backslash": json.dumps({"key": "SG_fake0123\\456789abcdef"}).encode(),
+    "two keys on two lines": json.dumps({"key": TEST_KEY + "\n" + WRONG_KEY}).encode(),
+    "control character": json.dumps({"key": "SG_fake0123\x00456789abcdef"}).encode(),
+    "non-ascii": json.dumps({"key": "SG_fake0123456789abcdéf"}).encode(),
+    "too short": json.dumps({"key": "SG_12"}).encode(),
+    "too long": json.dumps({"key": "A" * 300}).encode(),
+    "huge body": json.dumps({"key": "A" * 100_000}).encode(),
+    "not utf-8": b'{"key": "\xff\xfe"}',
+}
+
+
+@pytest.mark.parametrize("body", BAD_BODIES.values(), ids=BAD_BODIES.keys())
+def test_bad_input_is_refused_with_400_and_nothing_is_written(client, key_path, body):
+    response = client.save_raw(body)
+    assert response.status_code == 400
+    message = response.json()["error"]
+    assert isinstance(message, str) and len(message) > 20
+    assert not key_path.exists()
+    assert not key_path.parent.exists() or not any(key_path.parent.iterdir())
+
+
+def test_bad_input_leaves_a_saved_key_alone(client, key_path):
+    client.save(TEST_KEY)
+    assert client.save("SG_fake0123 456789abcdef").status_code == 400
+    assert client.save_raw(b"{").status_code == 400
+    assert key_path.read_text(encoding="utf-8") == TEST_KEY
+
+
+def test_a_rejected_key_is_not_quoted_in_the_error(client):
+    candidate = "SG_quoted0123 4567abcd"
+    response = client.save(candidate)
+    assert response.status_code == 400
+    assert "SG_quoted" not in response.text and "4567abcd" not in response.text
+
+
+def test_an_unwritable_key_file_is_a_clear_500_not_a_crash(client, key_path, tmp_path, monkeypatch):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("SEGMIND_API_KEY_FILE", str(blocker / "api_key.txt"))
+    response = client.save(TEST_KEY)
+    assert response.status_code == 500
+    assert "Could not write the key file" in response.json()["error"]
+
+
+# ---- status ------------------------------------------------------------------------------------------------
+
+def test_status_when_nothing_is_set(client, key_path):
+    assert client.status() == {"set": False, "hint": None, "source": None, "path": str(key_path),
+                               "file_set": False}
+
+
+def test_status_reports_the_file_key(client, key_path):
+    client.save(TEST_KEY)
+    assert client.status() == {"set": True, "hint": "…" + TEST_KEY[-4:], "source": "file", "path": str(key_path),
+                               "file_set": True}
+
+
+def test_the_environment_variable_wins_and_the_answers_say_so(client, monkeypatch):
+    monkeypatch.setenv("SEGMIND_API_KEY", f'"{OTHER_KEY}"')
+    status = client.status()
+    assert (status["set"], status["source"], status["hint"], status["file_set"]) == (True, "env", "…3333", False)
+    assert "SEGMIND_API_KEY" in status["note"]
+    saved = client.save(TEST_KEY).json()
+    assert saved["set"] is True and saved["hint"] == "…" + TEST_KEY[-4:]
+    assert saved["source"] == "env" and "SEGMIND_API_KEY" in saved["warning"]
+    status = client.status()
+    assert (status["source"], status["hint"], status["file_set"]) == ("env", "…3333", True)
+
+
+def test_a_hand_written_key_file_is_reported_cleaned(client, key_path):
+    key_path.parent.mkdir(parents=True)
+    key_path.write_text(f"\ufeff '{TEST_KEY}' \r\n", encoding="utf-8")
+    assert client.status()["hint"] == "…" + TEST_KEY[-4:]
+
+
+# ---- delete ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method, path", [("DELETE", "/key"), ("POST", "/key/clear")])
+def test_delete_removes_the_file(client, key_path, method, path):
+    client.save(TEST_KEY)
+    answer = client.call(method, path).json()
+    assert answer["deleted"] is True and answer["set"] is False and answer["hint"] is None
+    assert not key_path.exists()
+    assert client.call(method, path).json()["deleted"] is False
+
+
+def test_delete_with_the_environment_variable_set_still_reports_it(client, monkeypatch):
+    client.save(TEST_KEY)
+    monkeypatch.setenv("SEGMIND_API_KEY", OTHER_KEY)
+    answer = client.call("DELETE", "/key").json()
+    assert answer["deleted"] is True and answer["set"] is True and answer["source"] == "env"
+
+
+# ---- test the key ------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def segmind(monkeypatch):
+    with FakeSegmind(echo_key_in_errors=True, credits=12.5) as fake:
+        monkeypatch.setenv("SEGMIND_BASE_URL", fake.base_url)
+        yield fake
+
+
+def test_a_good_key_is_confirmed_with_its_credits_and_nothing_is_spent(client, segmind):
+    client.save(TEST_KEY)
+    answer = client.test()
+    assert answer["ok"] is True and answer["checked"] is True
+    assert answer["credits"] == 12.5
+    assert "accepted" in answer["message"] and "cost nothing" in answer["message"]
+    calls = segmind.recorded()
+    assert [(r.method, r.path) for r in calls] == [("GET", "/v1/get-user-credits")]
+    assert calls[0].headers["x-api-key"] == TEST_KEY
+    assert segmind.posts() == [] and segmind.credits == 12.5
+
+
+def test_a_wrong_key_is_reported_and_the_servers_echo_of_it_is_redacted(client, segmind):
+    client.save(WRONG_KEY)
+    answer = client.test()
+    assert answer["ok"] is False and answer["checked"] is True and answer["credits"] is None
+    assert "did not accept" in answer["message"] and "…" + WRONG_KEY[-4:] in answer["message"]
+    assert "redacted" in answer["message"]  # the fake echoed the key; the answer shows the placeholder
+
+
+def test_the_environment_key_is_the_one_tested(client, segmind, monkeypatch):
+    client.save(WRONG_KEY)
+    monkeypatch.setenv("SEGMIND_API_KEY", TEST_KEY)
+    assert client.test()["ok"] is True
+
+
+def test_no_key_means_nothing_is_sent(client, segmind):
+    answer = client.test()
+    assert answer["ok"] is False and answer["checked"] is False and "No key is set" in answer["message"]
+    assert segmind.recorded() == []
+
+
+def test_a_server_without_the_credits_look_up_says_it_cannot_test_for_free(client, segmind):
+    client.save(TEST_KEY)
+    segmind.inject("status", on="credits", code=404, error="Not found")
+    answer = client.test()
+    assert answer["ok"] is False and answer["checked"] is False
+    assert "cannot be checked for free" in answer["message"]
+
+
+@pytest.mark.parametrize("fault, options, words", [
+    ("status", {"code": 500}, "server error"),
+    ("html", {"code": 200}, "not JSON"),
+    ("rate_limit", {}, "rate limit"),
+])
+def test_other_failures_are_explained(client, segmind, fault, options, words):
+    client.save(TEST_KEY)
+    segmind.inject(fault, on="credits", **options)
+    answer = client.test()
+    assert answer["ok"] is False and answer["checked"] is False and words in answer["message"]
+
+
+def test_an_unreachable_segmind_is_reported(client, monkeypatch):
+    with FakeSegmind() as gone:
+        base_url = gone.base_url
+    monkeypatch.setenv("SEGMIND_BASE_URL", base_url)
+    client.save(TEST_KEY)
+    answer = client.test()
+    assert answer["ok"] is False and answer["checked"] is False and "Could not connect" in answer["message"]
+
+
+def test_a_redirect_is_not_followed_so_the_key_goes_nowhere_else(client, monkeypatch):
+    with FakeSegmind() as elsewhere:
+        target = elsewhere.base_url
+
+        class Redirect(BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(302)
+                self.send_header("Location", target + self.path)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        redirector = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+        threading.Thread(target=redirector.serve_forever, daemon=True).start()
+        try:
+            monkeypatch.setenv("SEGMIND_BASE_URL", f"http://127.0.0.1:{redirector.server_address[1]}")
+            client.save(TEST_KEY)
+            answer = client.test()
+        finally:
+            redirector.shutdown()
+            redirector.server_close()
+        assert answer["ok"] is False and "not followed" in answer["message"]
+        assert elsewhere.recorded() == []
+
+
+def test_a_malformed_setting_is_reported_not_raised(client, segmind, monkeypatch):
+    client.save(TEST_KEY)
+    monkeypatch.setenv("SEGMIND_API_MODE", "v3")
+    answer = client.test()
+    assert answer["ok"] is False and "SEGMIND_API_MODE" in answer["message"]
+
+
+# ---- wiring into ComfyUI -----------------------------------------------------------------------------------
+
+def test_the_pack_registers_the_routes_on_comfyuis_server(tmp_path):
+    host = Host(tmp_path).install()
+    try:
+        host.modules["server"].PromptServer.instance.routes = web.RouteTableDef()
+        load_pack()
+        routes = host.modules["server"].PromptServer.instance.routes
+        assert {(r.method, r.path) for r in routes} == {
+            ("GET", "/segmind_motionctrl/key"), ("POST", "/segmind_motionctrl/key"),
+            ("DELETE", "/segmind_motionctrl/key"), ("POST", "/segmind_motionctrl/key/clear"),
+            ("POST", "/segmind_motionctrl/key/test")}
+        load_pack()  # a second load must not add the handlers twice (aiohttp would refuse to start)
+        assert len(list(routes)) == 5
+    finally:
+        host.uninstall()
+
+
+def test_the_pack_loads_without_a_route_table(pack):
+    # comfy_host's PromptServer has no `routes`, like a ComfyUI too old or a stripped-down host.
+    assert set(pack.NODE_CLASS_MAPPINGS) == {"SegmindMotionCtrlSVD", "MotionCtrlCameraPreview"}
+
+
+def test_a_failing_registration_costs_only_the_routes(tmp_path, no_key_in_logs):
+    host = Host(tmp_path).install()
+    try:
+        host.modules["server"].PromptServer.instance.routes = object()  # not iterable: register() raises
+        pack = load_pack()
+        assert "SegmindMotionCtrlSVD" in pack.NODE_CLASS_MAPPINGS
+    finally:
+        host.uninstall()
+    assert any("could not be registered" in text for text in no_key_in_logs.texts)
