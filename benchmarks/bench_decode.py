@@ -1,0 +1,164 @@
+"""MP4 bytes → [N,H,W,3] float32 frames tensor: the pack's decoder and the common alternatives.
+
+The alternatives end with the same float conversion, `u8.astype(np.float32) / 255`, the idiom most
+video-loading code uses; the pack instead writes each decoded frame straight into one preallocated float32
+buffer (nodes/video_codec.py), and so does pyav_direct, a suggestion that drops the imageio layer. Each
+function returns a torch tensor, as a ComfyUI IMAGE output needs.
+"""
+
+import io
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import av
+import imageio.v3 as iio
+import numpy as np
+import torch
+
+from nodes.node_outputs import frames_of
+
+
+def pack(data):
+    """What the node does: frames_of() (decode_video into one buffer), then node_result's tensor wrap."""
+    frames = frames_of([data])
+    return torch.from_numpy(np.ascontiguousarray(frames, dtype=np.float32))
+
+
+BATCH_CLIPS = 4
+
+
+def pack_batch(data):
+    """The node's path for a batch of images: frames_of() over several clips, joined into one tensor."""
+    frames = frames_of([data] * BATCH_CLIPS)
+    return torch.from_numpy(np.ascontiguousarray(frames, dtype=np.float32))
+
+
+def _to_float(u8):
+    return torch.from_numpy(u8.astype(np.float32) / np.float32(255.0))
+
+
+def imageio_default(data):
+    """imageio picks the plugin itself (with PyAV installed it picks PyAV), returns one stacked uint8 array."""
+    return _to_float(iio.imread(data, index=None))
+
+
+def pyav_list_stack(data):
+    """The naive PyAV loop: a list of uint8 frames, np.stack, then a float copy."""
+    with av.open(io.BytesIO(data)) as container:
+        frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+    return _to_float(np.stack(frames))
+
+
+def ffmpeg_exe():
+    """The ffmpeg binary to compare against, or None: imageio-ffmpeg's bundled one first, then PATH."""
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        return shutil.which("ffmpeg")
+    try:
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError:
+        return shutil.which("ffmpeg")
+
+
+def ffmpeg_pipe(data, exe):
+    """As video packs often do it: MP4 to a temp file, ffmpeg decodes to rgb24 on a pipe, size from its log.
+
+    A temp file rather than stdin because an MP4 whose index (moov) sits at the end, as PyAV and most
+    encoders write it, cannot be read from a pipe.
+    """
+    handle, path = tempfile.mkstemp(suffix=".mp4")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        done = subprocess.run(ffmpeg_command(exe, path), capture_output=True, check=True)
+    finally:
+        os.unlink(path)
+    width, height = _size_from_log(done.stderr.decode("utf-8", "replace"))
+    return _to_float(np.frombuffer(done.stdout, np.uint8).reshape(-1, height, width, 3))
+
+
+def ffmpeg_command(exe, path):
+    return [exe, "-hide_banner", "-nostdin", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
+
+
+def _size_from_log(log):
+    match = re.search(r"Stream #\S+.*Video: .*?(\d{2,5})x(\d{2,5})", log)
+    if match is None:
+        raise RuntimeError("ffmpeg did not report the video size:\n" + log[-1000:])
+    return int(match.group(1)), int(match.group(2))
+
+
+SUGGESTION = "(suggestion, not pack code) PyAV directly → preallocated float32"
+
+
+def methods(exe):
+    """(name, function) pairs, the pack first; the ffmpeg row only when a binary exists."""
+    rows = [
+        ("pack: decode_video → preallocated float32 → torch.from_numpy", pack),
+        ("imageio default plugin: iio.imread(index=None) + float copy", imageio_default),
+        ("PyAV list of frames → np.stack + float copy (naive)", pyav_list_stack),
+    ]
+    if exe:
+        rows.append(("ffmpeg subprocess → rawvideo rgb24 pipe + float copy", lambda d: ffmpeg_pipe(d, exe)))
+    rows.append((SUGGESTION, pyav_direct))
+    return rows
+
+
+def memory_methods(exe):
+    """methods() plus the pack's batch path, whose output is BATCH_CLIPS clips long (memory only)."""
+    rows = methods(exe)
+    rows.insert(1, (f"pack, batch of {BATCH_CLIPS} clips: frames_of (one buffer for the batch) → torch.from_numpy",
+                    pack_batch))
+    return rows
+
+
+def imageio_default_plugin(data):
+    """Which plugin imageio's default choice ends up using for these bytes (for the report)."""
+    with iio.imopen(data, "r") as file:
+        return type(file).__name__
+
+
+def pyav_direct(data):
+    """Not the pack's code: PyAV without imageio, straight into one preallocated float32 buffer, to show what
+    dropping the imageio layer would give (same frames, same memory shape as the pack)."""
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.video[0]
+        buffer, count = None, 0
+        for frame in container.decode(stream):
+            rgb = frame.to_ndarray(format="rgb24")
+            if buffer is None:
+                buffer = np.empty((max(stream.frames, 1),) + rgb.shape, dtype=np.float32)
+            if count == buffer.shape[0]:  # the container under-reported its frames: grow once (rare)
+                buffer = np.concatenate([buffer, np.empty_like(buffer)])
+            np.multiply(rgb, np.float32(1.0 / 255.0), out=buffer[count], casting="unsafe")
+            count += 1
+    return torch.from_numpy(buffer[:count])
+
+
+# ---- pieces of the pack's decode, to split its time ---------------------------------------------------------
+
+def pyav_decode_only(data):
+    """Demux + H.264 decode + yuv → rgb24 with PyAV alone, frames dropped: the floor any decoder pays."""
+    count = 0
+    with av.open(io.BytesIO(data)) as container:
+        for frame in container.decode(video=0):
+            frame.to_ndarray(format="rgb24")
+            count += 1
+    return count
+
+
+def rgb_frames(data):
+    with av.open(io.BytesIO(data)) as container:
+        return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+
+
+def float_fill(frames):
+    """The pack's uint8 → float32 step (nodes/video_codec.py) over already decoded frames."""
+    buffer = np.empty((len(frames),) + frames[0].shape, dtype=np.float32)
+    for i, frame in enumerate(frames):
+        np.multiply(frame, np.float32(1.0 / 255.0), out=buffer[i], casting="unsafe")
+    return buffer
