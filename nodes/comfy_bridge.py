@@ -19,10 +19,6 @@ def _module(name):
         return None
 
 
-def in_comfyui():
-    return _module("folder_paths") is not None
-
-
 # ---- cancel and progress ---------------------------------------------------------------------------------
 
 def interrupted():

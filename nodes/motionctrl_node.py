@@ -4,7 +4,7 @@ import time
 
 from . import node_inputs
 from .comfy_bridge import Progress, interrupted, raise_interrupt
-from .config import find_api_key, load_settings
+from .config import load_settings
 from .errors import CancelledError
 from .generation import COST_PER_CALL, run_batch
 from .node_outputs import frames_of, node_result
@@ -33,9 +33,7 @@ class SegmindMotionCtrlSVD(node_inputs.MotionCtrlNodeBase):
         ticker = _Ticker(progress)
 
         def client_factory():
-            key = find_api_key(key_files=[key_file()], other_places=[SETTINGS_PLACE])
-            return SegmindClient(key, base_url=settings.base_url, mode=settings.api_mode,
-                                 timeout_s=settings.timeout_s)
+            return SegmindClient.from_env(key_files=[key_file()], other_places=[SETTINGS_PLACE])
 
         try:
             clips = run_batch(image, params, base_url=settings.base_url, client_factory=client_factory,

@@ -157,9 +157,10 @@ class SegmindClient:
         return f"SegmindClient(base_url={self.base_url!r}, mode={self.mode!r})"
 
     @classmethod
-    def from_env(cls, key_files=(), environ=None, **overrides):
+    def from_env(cls, key_files=(), environ=None, other_places=(), **overrides):
+        """A client configured from SEGMIND_* settings and the key's places, as the node uses it."""
         settings = load_settings(environ)
-        key = find_api_key(environ, key_files)
+        key = find_api_key(environ, key_files, other_places)
         options = dict(base_url=settings.base_url, mode=settings.api_mode, timeout_s=settings.timeout_s)
         options.update(overrides)
         return cls(key, **options)

@@ -101,6 +101,14 @@ def test_resume_collects_a_job_without_a_new_post(fake, make_client, image_b64):
     assert len(fake.posts()) == 1
 
 
+def arrives(items, seconds=5.0):
+    """True once a background callback has appended to `items` (the answer outlives the cancel)."""
+    deadline = time.monotonic() + seconds
+    while not items and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return bool(items)
+
+
 def test_cancel_during_v2_submit_returns_at_once_and_still_records_the_job(fake, make_client, image_b64):
     fake.inject("delay", on="v2", seconds=1.5)
     submitted = []
@@ -109,10 +117,7 @@ def test_cancel_during_v2_submit_returns_at_once_and_still_records_the_job(fake,
         make_client(mode="v2").generate(image_b64, DEFAULT_PARAMS, on_submitted=submitted.append,
                                         should_cancel=lambda: time.monotonic() - started > 0.3)
     assert time.monotonic() - started < 1.0  # did not wait for the slow submit answer
-    deadline = time.monotonic() + 5
-    while not submitted and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert submitted and submitted[0].request_id in fake.jobs  # the accepted job was recorded anyway
+    assert arrives(submitted) and submitted[0].request_id in fake.jobs  # the accepted job was recorded anyway
     result = make_client(mode="v2").resume(submitted[0])
     assert result.video == fake.expected_video(image_b64, DEFAULT_PARAMS)
     assert len(fake.posts()) == 1
@@ -126,7 +131,4 @@ def test_cancel_during_v1_still_delivers_the_paid_video_later(fake, make_client,
         make_client(mode="v1").generate(image_b64, DEFAULT_PARAMS, on_late_result=late.append,
                                         should_cancel=lambda: time.monotonic() - started > 0.3)
     assert time.monotonic() - started < 1.0
-    deadline = time.monotonic() + 5
-    while not late and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert late and late[0].video == fake.expected_video(image_b64, DEFAULT_PARAMS)
+    assert arrives(late) and late[0].video == fake.expected_video(image_b64, DEFAULT_PARAMS)
