@@ -19,11 +19,11 @@ def _register_key_routes():
     if routes is None:
         return
     try:
-        from .nodes.key_routes import register
+        from .nodes.routes.key_routes import register
 
         register(routes)
     except Exception as exc:  # a broken Settings entry must not cost the user the nodes
-        from .nodes.log import logger
+        from .nodes.common.log import logger
 
         logger.warning("The API key routes could not be registered (%s); the nodes work without them.", exc)
 

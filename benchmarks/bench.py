@@ -50,9 +50,9 @@ import bench_upload  # noqa: E402
 from bench_batch import BenchFailure, batch_rows, cache_row, reused_connection_ms  # noqa: E402
 from bench_inputs import PHOTO_SIZE, model_sized_batch, photo_like, resized, result_frames  # noqa: E402
 from bench_report import full_collections, machine_rows, mark, median_ms, mib, ms, ratio, table  # noqa: E402
-from nodes.image_codec import PNG_COMPRESS_LEVEL as PACK_LEVEL  # noqa: E402
-from nodes.params import validate_params  # noqa: E402
-from nodes.video_codec import encode_mp4  # noqa: E402
+from nodes.media.image_codec import PNG_COMPRESS_LEVEL as PACK_LEVEL  # noqa: E402
+from nodes.common.params import validate_params  # noqa: E402
+from nodes.media.video_codec import encode_mp4  # noqa: E402
 
 CALL_SECONDS = 60.0
 OVERHEAD_TARGET = 0.01

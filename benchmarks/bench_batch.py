@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 import requests
 from fake_segmind import TEST_KEY, FakeSegmind
-from nodes.generation import run_batch
-from nodes.image_codec import image_to_base64, image_to_uint8, to_numpy_batch
-from nodes.params import validate_params
-from nodes.result_cache import ResultCache
-from nodes.segmind_client import SegmindClient
+from nodes.jobs.batch import run_batch
+from nodes.media.image_codec import image_to_base64, image_to_uint8, to_numpy_batch
+from nodes.common.params import validate_params
+from nodes.jobs.cache import ResultCache
+from nodes.segmind.client import SegmindClient
 
 
 class BenchFailure(AssertionError):

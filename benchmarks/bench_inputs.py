@@ -8,7 +8,7 @@ edges), a slight lens blur, slow shading across the frame and faint sensor noise
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from nodes.camera_preview import render_preview
+from nodes.camera.preview import render_preview
 
 PHOTO_SIZE = (4032, 3024)  # a 12 MP phone photo, 4:3
 MODEL_SIZE = (1024, 576)

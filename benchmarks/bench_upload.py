@@ -11,9 +11,9 @@ import json
 
 from PIL import Image
 
-from nodes.image_codec import PNG_COMPRESS_LEVEL, encode_png, image_to_uint8, to_numpy_batch, upload_size
-from nodes.result_cache import cache_key
-from nodes.segmind_client import SegmindClient
+from nodes.media.image_codec import PNG_COMPRESS_LEVEL, encode_png, image_to_uint8, to_numpy_batch, upload_size
+from nodes.jobs.cache import cache_key
+from nodes.segmind.client import SegmindClient
 
 PIL_DEFAULT_LEVEL = 6  # what Image.save(format="PNG") uses when no compress_level is given
 BASE_URL = "https://api.segmind.com"

@@ -9,8 +9,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nodes.camera_poses import MOTIONS  # noqa: E402
-from nodes.camera_preview import render_preview  # noqa: E402
+from nodes.camera.poses import MOTIONS  # noqa: E402
+from nodes.camera.preview import render_preview  # noqa: E402
 from nodes.demo import test_picture  # noqa: E402
 
 

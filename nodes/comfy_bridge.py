@@ -9,7 +9,7 @@ import io
 import os
 from pathlib import Path
 
-from .log import logger
+from .common.log import logger
 
 
 def _module(name):
@@ -125,7 +125,7 @@ class Mp4Video:
         Path(path).write_bytes(self.data)
 
     def get_components(self):
-        from .video_codec import decode_video
+        from .media.video_codec import decode_video
 
         return decode_video(self.data)
 

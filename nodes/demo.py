@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .config import find_api_key
-from .errors import MissingApiKeyError, SegmindError
+from .common.config import find_api_key
+from .common.errors import MissingApiKeyError, SegmindError
 from .motionctrl_node import SegmindMotionCtrlSVD
-from .params import PARAMS
-from .paths import key_file
+from .common.params import PARAMS
+from .common.paths import key_file
 from .preview_node import MotionCtrlCameraPreview
 
 

@@ -4,13 +4,13 @@ import time
 
 from . import node_inputs
 from .comfy_bridge import Progress, interrupted, raise_interrupt
-from .config import load_settings
-from .errors import CancelledError
-from .generation import COST_PER_CALL, run_batch
+from .common.config import load_settings
+from .common.errors import CancelledError
+from .jobs.batch import COST_PER_CALL, run_batch
 from .node_outputs import frames_of, node_result
-from .paths import cache_dir, concurrency, key_file
-from .result_cache import ResultCache
-from .segmind_client import SegmindClient
+from .common.paths import cache_dir, concurrency, key_file
+from .jobs.cache import ResultCache
+from .segmind.client import SegmindClient
 
 
 SETTINGS_PLACE = "paste it in ComfyUI's Settings > Segmind MotionCtrl > Segmind API key (it is saved to that file)"

@@ -1,6 +1,6 @@
 """The widgets both nodes share, built from the parameter table (names, order, ranges, defaults: pinned)."""
 
-from .params import PARAMS
+from .common.params import PARAMS
 
 IMAGE_TOOLTIP = ("The still image to animate. Each image of a batch becomes its own 14-frame clip (one paid call "
                  "each for the Segmind node). Large images are downscaled before upload; the model works at "

@@ -5,9 +5,9 @@ import hashlib
 import numpy as np
 
 from .comfy_bridge import temp_dir, video_from_frames, video_from_mp4
-from .errors import SegmindError
-from .log import logger
-from .video_codec import allocate_frames, decode_video, probe_video
+from .common.errors import SegmindError
+from .common.log import logger
+from .media.video_codec import allocate_frames, decode_video, probe_video
 
 
 class MixedClipSizesError(SegmindError, ValueError):

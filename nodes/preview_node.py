@@ -9,13 +9,13 @@ import time
 import numpy as np
 
 from . import node_inputs
-from .camera_preview import render_preview
+from .camera.preview import render_preview
 from .comfy_bridge import Progress, interrupted, raise_interrupt
-from .errors import CancelledError
-from .image_codec import image_to_uint8, to_numpy_batch
+from .common.errors import CancelledError
+from .media.image_codec import image_to_uint8, to_numpy_batch
 from .node_outputs import node_result
-from .params import validate_params
-from .video_codec import encode_mp4
+from .common.params import validate_params
+from .media.video_codec import encode_mp4
 
 
 class MotionCtrlCameraPreview(node_inputs.MotionCtrlNodeBase):

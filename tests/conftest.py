@@ -14,7 +14,7 @@ if str(ROOT) not in sys.path:
 
 from comfy_host import Host, load_pack  # noqa: E402
 from fake_segmind import TEST_KEY, FakeSegmind  # noqa: E402
-from nodes.segmind_client import SegmindClient  # noqa: E402
+from nodes.segmind.client import SegmindClient  # noqa: E402
 
 FAST = dict(poll_interval=0.05, backoff=0.05, tick_s=0.05, timeout_s=30.0, v1_read_timeout=10.0,
             connect_timeout=2.0, max_rate_limit_wait=3.0, poll_read_timeout=5.0)

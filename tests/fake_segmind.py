@@ -25,8 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 from PIL import Image
 
-from nodes.camera_preview import fit_image, plane_homographies, warp_frames
-from nodes.video_codec import encode_mp4
+from nodes.camera.preview import fit_image, plane_homographies, warp_frames
+from nodes.media.video_codec import encode_mp4
 
 TEST_KEY = "SG_fake0123456789abcdef"
 COST = 0.089

@@ -13,12 +13,12 @@ import torch
 from comfy_host import run_node, tensor_of
 from conftest import textured_image
 from fake_segmind import TEST_KEY, FakeSegmind
-from nodes.params import PARAMS
+from nodes.common.params import PARAMS
 
 
 def rejected(pack, server, image, error_name="SegmindError", **changes):
     # The pack loaded ComfyUI's way has its own copy of every class: look its errors up there.
-    errors = importlib.import_module(pack.__name__ + ".nodes.errors")
+    errors = importlib.import_module(pack.__name__ + ".nodes.common.errors")
     with pytest.raises(getattr(errors, error_name)) as caught:
         run_node(pack, image, **changes)
     assert server.recorded() == [], "nothing may be sent for input the pack can reject"

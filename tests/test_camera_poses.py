@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from nodes.camera_poses import FRAME_COUNT, MOTIONS, camera_poses, rotation_matrix  # noqa: E402
+from nodes.camera.poses import FRAME_COUNT, MOTIONS, camera_poses, rotation_matrix  # noqa: E402
 
 IDENTITY_POSE = np.hstack([np.eye(3), np.zeros((3, 1))])
 

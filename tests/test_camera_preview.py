@@ -11,8 +11,8 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from nodes.camera_poses import FRAME_COUNT, MOTIONS  # noqa: E402
-from nodes.camera_preview import (  # noqa: E402
+from nodes.camera.poses import FRAME_COUNT, MOTIONS  # noqa: E402
+from nodes.camera.preview import (  # noqa: E402
     MIN_DEPTH_RATIO,
     fit_image,
     intrinsics,

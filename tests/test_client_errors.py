@@ -4,10 +4,10 @@ import pytest
 
 from conftest import DEFAULT_PARAMS, textured_image
 from fake_segmind import FakeSegmind, TEST_KEY
-from nodes import errors as E
-from nodes.config import find_api_key
-from nodes.image_codec import image_to_base64
-from nodes.segmind_client import SegmindClient
+from nodes.common import errors as E
+from nodes.common.config import find_api_key
+from nodes.media.image_codec import image_to_base64
+from nodes.segmind.client import SegmindClient
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import pytest
 
 from conftest import DEFAULT_PARAMS, textured_image
 from fake_segmind import FakeSegmind, TEST_KEY
-from nodes import errors as E
-from nodes.image_codec import image_to_base64
-from nodes.video_codec import decode_video
+from nodes.common import errors as E
+from nodes.media.image_codec import image_to_base64
+from nodes.media.video_codec import decode_video
 
 
 @pytest.fixture

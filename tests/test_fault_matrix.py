@@ -14,8 +14,8 @@ import pytest
 
 from conftest import DEFAULT_PARAMS, textured_image
 from fake_segmind import TEST_KEY, FakeSegmind
-from nodes import errors as E
-from nodes.image_codec import image_to_base64
+from nodes.common import errors as E
+from nodes.media.image_codec import image_to_base64
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "fault-matrix.md"
 

@@ -14,8 +14,8 @@ from aiohttp import web
 
 from comfy_host import Host, load_pack
 from fake_segmind import TEST_KEY, FakeSegmind
-from nodes import key_routes
-from nodes.key_routes import ROUTE_PREFIX, register, write_key_file
+from nodes.routes import key_routes
+from nodes.routes.key_routes import ROUTE_PREFIX, register, write_key_file
 
 OTHER_KEY = "SG_env0000111122223333"
 WRONG_KEY = "SG_wrong99998888777766"

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from conftest import DEFAULT_PARAMS, textured_image
 from fake_segmind import FakeSegmind
-from nodes.image_codec import image_to_base64
+from nodes.media.image_codec import image_to_base64
 
 CALLS = 20
 

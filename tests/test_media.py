@@ -9,9 +9,9 @@ import torch
 from PIL import Image
 
 from conftest import textured_image
-from nodes.errors import InvalidImageError, VideoDecodeError
-from nodes.image_codec import batch_to_base64, upload_size
-from nodes.video_codec import decode_video, encode_mp4
+from nodes.common.errors import InvalidImageError, VideoDecodeError
+from nodes.media.image_codec import batch_to_base64, upload_size
+from nodes.media.video_codec import decode_video, encode_mp4
 
 
 def png_pixels(b64):

@@ -12,8 +12,8 @@ import torch
 from comfy_host import InterruptProcessingException, load_pack, mp4_bytes, run_node, tensor_of, widgets
 from conftest import textured_image
 from fake_segmind import TEST_KEY, FakeSegmind
-from nodes.image_codec import image_to_base64
-from nodes.video_codec import decode_video
+from nodes.media.image_codec import image_to_base64
+from nodes.media.video_codec import decode_video
 
 PINNED_ORDER = ["image", "motion", "motion_speed", "fps", "motion_bucket_id", "cond_aug", "seed", "decoding_t",
                 "maintain_aspect_ratio"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nodes.node_inputs import input_types
-from nodes.params import PARAMS
+from nodes.common.params import PARAMS
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / "example_workflows").glob("*.json"))

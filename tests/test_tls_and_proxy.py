@@ -6,8 +6,8 @@ import pytest
 from conftest import DEFAULT_PARAMS, textured_image
 from fake_segmind import FakeSegmind
 from net_tools import ConnectProxy, make_certificates
-from nodes import errors as E
-from nodes.image_codec import image_to_base64
+from nodes.common import errors as E
+from nodes.media.image_codec import image_to_base64
 
 TLS_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY",
            "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy")

@@ -15,10 +15,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import SegmindError
-from .log import logger
-from .segmind_client import SubmittedJob
-from .video_sniff import check_video
+from ..common.errors import SegmindError
+from ..common.log import logger
+from ..segmind.client import SubmittedJob
+from ..media.video_sniff import check_video
 
 # Segmind keeps a v2 job's result for 1 hour; a little less leaves time to fetch it.
 PENDING_LIFETIME_S = 55 * 60

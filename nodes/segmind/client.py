@@ -24,11 +24,11 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 
-from . import errors as E
-from .config import DEFAULT_BASE_URL, find_api_key, load_settings
-from .log import logger, register_secret
-from .params import validate_params
-from .video_sniff import check_video
+from ..common import errors as E
+from ..common.config import DEFAULT_BASE_URL, find_api_key, load_settings
+from ..common.log import logger, register_secret
+from ..common.params import validate_params
+from ..media.video_sniff import check_video
 
 MODEL_SLUG = "motionctrl-svd"
 CREDITS_PATH = "/v1/get-user-credits"

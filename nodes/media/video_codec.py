@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import VideoDecodeError
+from ..common.errors import VideoDecodeError
 
 MAX_FRAMES = 1000
 MAX_FRAME_PIXELS = 4096 * 4096

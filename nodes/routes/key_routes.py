@@ -18,11 +18,11 @@ from pathlib import Path
 
 from aiohttp import web
 
-from . import errors as E
-from .config import clean_key, find_api_key, load_settings, read_key_file
-from .log import logger, redact, register_secret
-from .paths import key_file
-from .segmind_client import SegmindClient
+from ..common import errors as E
+from ..common.config import clean_key, find_api_key, load_settings, read_key_file
+from ..common.log import logger, redact, register_secret
+from ..common.paths import key_file
+from ..segmind.client import SegmindClient
 
 ROUTE_PREFIX = "/segmind_motionctrl"
 ENV_KEY = "SEGMIND_API_KEY"

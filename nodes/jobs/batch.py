@@ -12,11 +12,11 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from .errors import CancelledError, JobExpiredError, JobFailedError, SegmindError
-from .image_codec import image_to_base64, image_to_uint8, to_numpy_batch
-from .log import logger
-from .params import validate_params
-from .result_cache import cache_key
+from ..common.errors import CancelledError, JobExpiredError, JobFailedError, SegmindError
+from ..media.image_codec import image_to_base64, image_to_uint8, to_numpy_batch
+from ..common.log import logger
+from ..common.params import validate_params
+from .cache import cache_key
 
 EXPECTED_SECONDS = 60.0
 COST_PER_CALL = 0.089

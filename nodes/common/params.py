@@ -9,7 +9,7 @@ import math
 import numbers
 from dataclasses import dataclass
 
-from .camera_poses import MOTIONS
+from ..camera.poses import MOTIONS
 from .errors import InvalidParameterError
 
 SEED_MAX = 4294967295

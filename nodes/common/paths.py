@@ -4,7 +4,7 @@ import os
 import sys
 from pathlib import Path
 
-from .comfy_bridge import user_dir
+from ..comfy_bridge import user_dir
 
 PACK_DIR_NAME = "segmind_motionctrl"
 KEY_FILE_NAME = "api_key.txt"

@@ -13,7 +13,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from .errors import InvalidImageError
+from ..common.errors import InvalidImageError
 
 MODEL_LONG_SIDE = 1024
 MODEL_SHORT_SIDE = 576

@@ -6,7 +6,7 @@ signature decides; a cheap walk of the MP4's top-level boxes tells "truncated" f
 
 import struct
 
-from .errors import TruncatedResponseError, UnexpectedResponseError
+from ..common.errors import TruncatedResponseError, UnexpectedResponseError
 
 _MP4_TOP_LEVEL = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"uuid", b"moof", b"mfra", b"meta",
                   b"pdin", b"styp", b"sidx", b"udta", b"prft", b"emsg", b"ssix"}

@@ -56,7 +56,7 @@ import math
 import numpy as np
 from PIL import Image
 
-from .camera_poses import FRAME_COUNT, camera_poses, check_motion, check_speed
+from .poses import FRAME_COUNT, camera_poses, check_motion, check_speed
 
 NATIVE_WIDTH = 1024
 NATIVE_HEIGHT = 576
