@@ -2,14 +2,23 @@
 
 It speaks the contract of shared/reference/segmind-api.md on its own terms (its validation rules are written
 out here, not taken from the pack, so the pack's checks are tested against an independent copy): v1 sync,
-v2 submit/status/result with output URLs it serves itself, key check (401), parameter validation (400),
-credits (406), a rate limit (429), FAILED jobs as 422, and injectable faults. Its videos are real 14-frame
-H.264 MP4s made from the input image with the pack's camera renderer, so they move like MotionCtrl's would.
-Every request is recorded so tests can assert what was sent and how many times.
+v2 submit/status/result, key check (401), parameter validation (400), credits (406), a rate limit (429),
+FAILED jobs as 422, and injectable faults. Its videos are real 14-frame H.264 MP4s made from the input image
+with the pack's camera renderer, so they move like MotionCtrl's would. Every request is recorded so tests can
+assert what was sent and how many times.
+
+By default it behaves like an API behind a CDN and a load balancer, not like the pack expects:
+- answers (JSON, errors and MP4s) are gzip-compressed whenever the client accepts it (`compression`);
+- v2 output URLs point at the API's own origin and redirect there once, then to a separate storage server
+  (another origin, which records whether it ever received an API key) (`output_mode="redirect"`);
+- a job's first status poll answers 404, as if the status store had not caught up yet (`early_404`);
+- accounting comes under Segmind's names only: `x-cost` / `x-remaining-credits` / `x-seed-value` on v1,
+  `metrics.cost` / `metrics.remaining_credits` on v2; a 429 carries only `x-rate-limit-reset-at-utc`.
 """
 
 import base64
 import binascii
+import gzip
 import hashlib
 import io
 import json
@@ -19,6 +28,7 @@ import ssl
 import threading
 import time
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -61,6 +71,8 @@ class Job:
     polls: int = 0
     failed: str = None
     charged: bool = False
+    early_404s: int = 0
+    result_fetches: int = 0
 
 
 @dataclass
@@ -72,12 +84,24 @@ class Fault:
 
 
 class FakeSegmind:
-    def __init__(self, api_key=TEST_KEY, *, latency=0.0, output_mode="url", video_scale=0.25, credits=100.0,
-                 rate_limit=None, rate_window=60.0, rate_limit_headers="retry-after", retry_after=1,
-                 v2_enabled=True, output_host="localhost", echo_key_in_errors=False, tls=None):
+    def __init__(self, api_key=TEST_KEY, *, latency=0.0, output_mode="redirect", video_scale=0.25, credits=100.0,
+                 rate_limit=None, rate_window=60.0, rate_limit_headers="reset-at", retry_after=1,
+                 v2_enabled=True, output_host="localhost", echo_key_in_errors=False, tls=None,
+                 compression="gzip", early_404=1, submit_delay=0.0, color_shift=None, report_cost=True):
         self.api_key = api_key
         self.latency = latency
-        self.output_mode = output_mode  # "url" or "base64" (where v2 puts the video)
+        # Where v2 puts the video: "redirect" (an API-origin URL that redirects to storage), "storage" (a
+        # storage URL directly), "url" (served by this server itself), "base64" (inline).
+        self.output_mode = output_mode
+        # "gzip", "deflate", "deflate-raw" (when the client accepts it), "forced-gzip" (even when it does
+        # not), or "none".
+        self.compression = compression
+        self.early_404 = early_404  # status polls per job answered 404 before the job is known
+        self.submit_delay = submit_delay
+        # Per-clip colour drift, as SVD's VAE round trip causes: clip n is multiplied by factor ** n per channel.
+        self.color_shift = color_shift
+        self.clips_made = 0
+        self.report_cost = report_cost  # False: no x-cost / metrics.cost (the pack must then say "~$0.089")
         self.video_scale = video_scale  # < 1 renders smaller videos so tests stay fast
         self.credits = credits
         self.rate_limit = rate_limit
@@ -96,26 +120,34 @@ class FakeSegmind:
         self._post_times = []
         self._videos = {}
         self._server = None
+        self._storage = None
+        self.storage_requests = []  # (path, headers) of every request the storage origin received
 
     # ---- lifecycle ---------------------------------------------------------------------------------------
 
-    def start(self):
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
+    def start(self, port=0):
+        self._server = self._serve(_Handler, port)
+        self._storage = self._serve(_StorageHandler, 0)
+        return self
+
+    def _serve(self, handler_class, port):
+        handler = type("Handler", (handler_class,), {"fake": self})
+        server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        server.daemon_threads = True
+        server.block_on_close = False
         if self.tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(*self.tls)
-            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return server
 
     def stop(self):
         self.stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        for server in (self._server, self._storage):
+            if server is not None:
+                server.shutdown()
+                server.server_close()
 
     def __enter__(self):
         return self.start()
@@ -134,6 +166,14 @@ class FakeSegmind:
     @property
     def scheme(self):
         return "https" if self.tls else "http"
+
+    @property
+    def storage_url(self):
+        """Another origin (other host name and port), like a storage bucket or CDN."""
+        return f"{self.scheme}://{self.output_host}:{self._storage.server_address[1]}"
+
+    def keys_seen_by_storage(self):
+        return [h for _, h in self.storage_requests if "x-api-key" in h]
 
     # ---- test helpers ------------------------------------------------------------------------------------
 
@@ -182,13 +222,16 @@ class FakeSegmind:
         with self._lock:
             cached = self._videos.get(key)
         if cached is None:
-            cached = make_video(image_b64, params, self.video_scale)
+            with self._lock:
+                self.clips_made += 1
+                drift = self.clips_made - 1
+            cached = make_video(image_b64, params, self.video_scale, self.color_shift, drift)
             with self._lock:
                 self._videos[key] = cached
         return cached
 
 
-def make_video(image_b64, params, scale=1.0):
+def make_video(image_b64, params, scale=1.0, color_shift=None, drift=0):
     image = np.asarray(Image.open(io.BytesIO(base64.b64decode(image_b64))).convert("RGB"))
     fitted = fit_image(image, bool(params.get("maintain_aspect_ratio", True)))
     if scale != 1.0:
@@ -197,7 +240,13 @@ def make_video(image_b64, params, scale=1.0):
         fitted = np.asarray(Image.fromarray(fitted).resize(size, Image.Resampling.BILINEAR))
     height, width = fitted.shape[:2]
     poses = plane_homographies(params["motion"], float(params.get("motion_speed", 1.0)), width, height)
-    return encode_mp4(warp_frames(fitted, poses), int(params["fps"]))
+    frames = warp_frames(fitted, poses)
+    if color_shift is not None:
+        # The drift of the n-th clip made: a chained clip starting from the last frame of the previous one
+        # comes back a little off in colour, more with each link.
+        gains = np.asarray(color_shift, dtype=np.float32) ** (drift + 1)
+        frames = np.clip(frames.astype(np.float32) * gains, 0, 255).round().astype(np.uint8)
+    return encode_mp4(frames, int(params["fps"]))
 
 
 def validate_body(body):
@@ -253,6 +302,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._handle("result")
         elif re.fullmatch(r"/outputs/[\w-]+\.mp4", self.path):
             self._handle("output")
+        elif re.fullmatch(r"/v2/outputs/[\w-]+(\.mp4|/download)", self.path):
+            self._handle("output_redirect")
         elif self.path == "/v1/get-user-credits":
             self._handle("credits")
         else:
@@ -260,6 +311,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self, kind):
         fake = self.fake
+        # Per-request switches set by faults (a handler serves every request of one kept-alive connection).
+        self.no_output = False
+        self.forced_encoding = None
         fault = fake._take_fault(kind)
         if fault is not None and fault.kind == "drop_before":
             record = self._record(kind, b"")
@@ -271,7 +325,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and self._apply_fault(fault, record):
             return
         handler = {"v1": self._v1, "v2": self._v2_submit, "status": self._status, "result": self._result,
-                   "output": self._output, "credits": self._credits}.get(kind)
+                   "output": self._output, "output_redirect": self._output_redirect,
+                   "credits": self._credits}.get(kind)
         if handler is None:
             return self._json(404, {"error": "Not found"})
         handler(record)
@@ -285,6 +340,10 @@ class _Handler(BaseHTTPRequestHandler):
                           time.time(), kind)
         with self.fake._lock:
             self.fake.requests.append(record)
+            if getattr(self.fake, "request_log", None):
+                with open(self.fake.request_log, "a", encoding="utf-8") as log:
+                    log.write(json.dumps({"t": round(record.time, 3), "method": record.method,
+                                          "path": record.path, "kind": kind}) + "\n")
         return record
 
     # ---- endpoints ---------------------------------------------------------------------------------------
@@ -338,17 +397,21 @@ class _Handler(BaseHTTPRequestHandler):
         now = time.monotonic()
         failure, self.job_failure = getattr(self, "job_failure", None), None
         self.fake.jobs[request_id] = Job(request_id, video, now, now + self.fake.latency, failed=failure)
+        self._wait(self.fake.submit_delay)  # accepted (and billed) at once, answered late: a busy load balancer
         self._json(200, {"request_id": request_id, "status": "QUEUED",
                          "status_url": f"{self.fake.base_url}/v2/requests/{request_id}/status",
                          "response_url": f"{self.fake.base_url}/v2/requests/{request_id}",
                          "poll_url": f"{self.fake.base_url}/v2/requests/{request_id}/status"})
 
-    def _job(self):
+    def _job(self, kind):
         if self.headers.get("x-api-key") != self.fake.api_key:
             self._json(401, {"error": "Invalid or missing API key"})
             return None
         request_id = self.path.split("/")[3]
         job = self.fake.jobs.get(request_id)
+        if job is not None and kind == "status" and job.early_404s < self.fake.early_404:
+            job.early_404s += 1  # the status store has not caught up with the submit yet
+            job = None
         if job is None:
             self._json(404, {"error": "Request not found"})
         return job
@@ -365,7 +428,7 @@ class _Handler(BaseHTTPRequestHandler):
         return "COMPLETED"
 
     def _status(self, record):
-        job = self._job()
+        job = self._job("status")
         if job is None:
             return
         state = self._job_state(job)
@@ -374,7 +437,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(200, {"status": state, "metrics": {"queue_time": 0.1}})
 
     def _result(self, record):
-        job = self._job()
+        job = self._job("result")
         if job is None:
             return
         state = self._job_state(job)
@@ -382,13 +445,24 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(422, {"status": "FAILED", "error": job.failed})
         if state != "COMPLETED":
             return self._json(200, {"status": state})
-        if self.fake.output_mode == "base64":
-            output = base64.b64encode(job.video).decode()
-        else:
-            output = f"{self.fake.scheme}://{self.fake.output_host}:{self.fake.port}/outputs/{job.request_id}.mp4"
-        self._json(200, {"status": "COMPLETED", "output": output,
-                         "metrics": {"inference_time": 1.5, "cost": COST}},
-                   {"x-remaining-credits": f"{self.fake.credits:.3f}"})
+        job.result_fetches += 1
+        metrics = {"inference_time": 1.5, "queue_time": 0.1, "total_time": 1.6,
+                   "remaining_credits": round(self.fake.credits, 3)}
+        if self.fake.report_cost:
+            metrics["cost"] = COST
+        if getattr(self, "no_output", False):
+            return self._json(200, {"status": "COMPLETED", "metrics": metrics})  # the output lags behind
+        self._json(200, {"status": "COMPLETED", "output": self._output_value(job), "metrics": metrics})
+
+    def _output_value(self, job):
+        mode = self.fake.output_mode
+        if mode == "base64":
+            return base64.b64encode(job.video).decode()
+        if mode == "redirect":
+            return f"{self.fake.base_url}/v2/outputs/{job.request_id}.mp4"
+        if mode == "storage":
+            return f"{self.fake.storage_url}/files/{job.request_id}.mp4"
+        return f"{self.fake.scheme}://{self.fake.output_host}:{self.fake.port}/outputs/{job.request_id}.mp4"
 
     def _output(self, record):
         request_id = self.path.rsplit("/", 1)[1][:-4]
@@ -396,6 +470,17 @@ class _Handler(BaseHTTPRequestHandler):
         if job is None:
             return self._json(404, {"error": "No such file"})
         self._send(200, job.video, "video/mp4")
+
+    def _output_redirect(self, record):
+        """The API origin's output URL: one hop on the same origin, then off to the storage origin."""
+        request_id = self.path.split("/")[3].split(".")[0]
+        if request_id not in self.fake.jobs:
+            return self._json(404, {"error": "No such file"})
+        if self.path.endswith(".mp4"):
+            target = f"/v2/outputs/{request_id}/download"
+        else:
+            target = f"{self.fake.storage_url}/files/{request_id}.mp4?signature=abc123"
+        self._send(302, b"", "text/plain", {"Location": target})
 
     def _credits(self, record):
         """Segmind's free credits look-up (GET /v1/get-user-credits): a key check that bills nothing."""
@@ -439,9 +524,35 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"something": "else", "status": "OK"})
         elif kind == "huge":
             self._huge(o["size"], o.get("declare_length", False))
+        elif kind == "huge_gzip":  # a few KB on the wire, many MB once inflated
+            self.forced_encoding = None
+            payload = gzip.compress(b"\0" * o["size"], compresslevel=9)
+            self.send_response(200)
+            self.send_header("Content-Type", "video/mp4")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        elif kind == "truncate_gzip":
+            payload = gzip.compress(self._some_video(record), compresslevel=5)
+            self.send_response(200)
+            self.send_header("Content-Type", "video/mp4")
+            self.send_header("Content-Encoding", "gzip")
+            self.end_headers()  # no length: the end of the connection ends the body, cut halfway
+            self.wfile.write(payload[: len(payload) // 2])
+            self.wfile.flush()
+            self.close_connection = True
         elif kind == "fail_job":
             self.job_failure = o.get("error", "CUDA out of memory")
             return False
+        elif kind == "no_output":  # a COMPLETED result whose output has not been attached yet
+            self.no_output = True
+            return False
+        elif kind == "encoding":  # answer compressed in a given way, whatever the client asked for
+            self.forced_encoding = o["encoding"]
+            return False
+        elif kind == "redirect":  # a redirect to a given place (e.g. another origin), for any request
+            self._send(o.get("code", 302), b"", "text/plain", {"Location": o["location"]})
         else:
             raise ValueError(f"unknown fault {kind}")
         return True
@@ -452,7 +563,7 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "retry-after":
             headers["Retry-After"] = str(self.fake.retry_after)
         elif mode == "reset-at":
-            reset = time.gmtime(time.time() + self.fake.retry_after)
+            reset = time.gmtime(time.time() + self.fake.retry_after + 0.999)  # whole seconds, rounded up
             headers["x-rate-limit-reset-at-utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", reset)
         self._json(429, {"error": "Rate limit exceeded"}, headers)
 
@@ -527,19 +638,85 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake.stopping.wait(seconds)
 
     def _billing_headers(self, request_id, body):
-        return {"x-request-id": request_id, "x-remaining-credits": f"{self.fake.credits:.3f}",
-                "x-generation-time": "1.5", "x-seed-value": str(body.get("seed", 985445)),
-                "x-credits-consumed": str(COST)}
+        headers = {"x-request-id": request_id, "x-remaining-credits": f"{self.fake.credits:.3f}",
+                   "x-generation-time": "1.5", "x-seed-value": str(body.get("seed", 985445))}
+        if self.fake.report_cost:
+            headers["x-cost"] = str(COST)
+        return headers
+
+    def _encoding(self):
+        """What a CDN would compress with for this client: only what it accepts, unless told otherwise."""
+        forced = getattr(self, "forced_encoding", None)
+        if forced:
+            return forced
+        mode = self.fake.compression
+        if mode == "forced-gzip":
+            return "gzip"
+        accepted = [e.split(";")[0].strip().lower() for e in self.headers.get("Accept-Encoding", "").split(",")]
+        wanted = "deflate" if mode in ("deflate", "deflate-raw") else mode
+        return mode if wanted in accepted else None
 
     def _json(self, code, data, headers=None):
         self._send(code, json.dumps(data).encode(), "application/json", headers)
 
     def _send(self, code, payload, content_type, headers=None):
+        payload, encoding = compress(payload, self._encoding())
         self.send_response(code)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
+            self.send_header("Vary", "Accept-Encoding")
         for name, value in (headers or {}).items():
             self.send_header(name, value)
+        self.end_headers()
+        try:
+            self.wfile.write(payload)
+        except OSError:
+            pass
+
+
+def compress(payload, encoding):
+    """(body, Content-Encoding) for an encoding this server can apply: gzip, deflate (zlib), deflate-raw."""
+    if not encoding or encoding == "none" or not payload:
+        return payload, None
+    if encoding == "gzip":
+        return gzip.compress(payload, compresslevel=5, mtime=0), "gzip"
+    if encoding == "deflate":
+        return zlib.compress(payload, 5), "deflate"
+    if encoding == "deflate-raw":  # what some servers send as "deflate": no zlib header
+        squeeze = zlib.compressobj(5, zlib.DEFLATED, -15)
+        return squeeze.compress(payload) + squeeze.flush(), "deflate"
+    if encoding == "br":  # a CDN that sends brotli although it was not offered (the bytes need not be real)
+        return payload, "br"
+    raise ValueError(f"unknown encoding {encoding}")
+
+
+class _StorageHandler(BaseHTTPRequestHandler):
+    """A storage bucket on another origin: serves finished videos by signed URL, needs no key."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    fake = None
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        with self.fake._lock:
+            self.fake.storage_requests.append((self.path, headers))
+        found = re.fullmatch(r"/files/([\w-]+)\.mp4(\?.*)?", self.path)
+        job = self.fake.jobs.get(found.group(1)) if found else None
+        payload = job.video if job else b'{"error": "NoSuchKey"}'
+        accepted = headers.get("accept-encoding", "")
+        payload, encoding = compress(payload, "gzip" if "gzip" in accepted and self.fake.compression != "none"
+                                     else None)
+        self.send_response(200 if job else 404)
+        self.send_header("Content-Type", "video/mp4" if job else "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
         self.end_headers()
         try:
             self.wfile.write(payload)
@@ -555,16 +732,22 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=2.0, help="seconds each job takes")
     parser.add_argument("--video-scale", type=float, default=1.0, help="render videos smaller (< 1) or full size")
+    parser.add_argument("--compression", default="gzip", choices=["gzip", "deflate", "deflate-raw", "forced-gzip",
+                                                                 "none"])
+    parser.add_argument("--output-mode", default="redirect", choices=["redirect", "storage", "url", "base64"])
+    parser.add_argument("--early-404", type=int, default=1, help="status polls per job that answer 404 first")
+    parser.add_argument("--submit-delay", type=float, default=0.0, help="seconds before a submit is answered")
+    parser.add_argument("--log", help="append one JSON line per request (time, method, path, kind) to this file")
     args = parser.parse_args()
-    fake = FakeSegmind(latency=args.latency, video_scale=args.video_scale)
-    handler = type("Handler", (_Handler,), {"fake": fake})
-    fake._server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
-    fake._server.daemon_threads = True
+    fake = FakeSegmind(latency=args.latency, video_scale=args.video_scale, compression=args.compression,
+                       output_mode=args.output_mode, early_404=args.early_404, submit_delay=args.submit_delay)
+    fake.request_log = args.log
+    fake.start(args.port)
     print(f"SEGMIND_BASE_URL={fake.base_url} SEGMIND_API_KEY={fake.api_key}", flush=True)
     try:
-        fake._server.serve_forever()
+        fake.stopping.wait()
     except KeyboardInterrupt:
-        pass
+        fake.stop()
 
 
 if __name__ == "__main__":

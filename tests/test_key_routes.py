@@ -349,7 +349,7 @@ def test_a_redirect_is_not_followed_so_the_key_goes_nowhere_else(client, monkeyp
         finally:
             redirector.shutdown()
             redirector.server_close()
-        assert answer["ok"] is False and "not followed" in answer["message"]
+        assert answer["ok"] is False and "does not follow" in answer["message"]
         assert elsewhere.recorded() == []
 
 

@@ -24,7 +24,7 @@ class SegmindError(Exception):
 def _with_details(message, status, request_id, server_message):
     details = []
     if server_message:
-        details.append(f'Segmind said: "{_shorten(server_message)}"')
+        details.append(f'Segmind said: "{quote(server_message)}"')
     if status:
         details.append(f"HTTP {status}")
     if request_id:
@@ -32,8 +32,9 @@ def _with_details(message, status, request_id, server_message):
     return message if not details else f"{message} ({'; '.join(details)})"
 
 
-def _shorten(text, limit=300):
-    text = " ".join(str(text).split())
+def quote(text, limit=300):
+    """Text from elsewhere, fit to show: scrubbed of keys first (a cut could split a key), then shortened."""
+    text = " ".join(redact(str(text)).split())
     return text if len(text) <= limit else text[:limit] + "…"
 
 
@@ -118,3 +119,7 @@ class DeadlineExceededError(SegmindError):
 
 class CancelledError(SegmindError):
     """The caller's cancel check asked to stop waiting."""
+
+
+class JobNotFoundError(SegmindError):
+    """Segmind answers 404 for a job it accepted less than an hour ago: possibly billed, so never re-submitted."""

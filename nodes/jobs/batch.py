@@ -122,8 +122,8 @@ def _call_one(slot, client, wire_params, cache, cancel):
     slot.started = time.monotonic()
     slot.state = "SUBMITTING"
 
-    def on_progress(progress):
-        slot.state = progress.state
+    def on_progress(state):
+        slot.state = state
 
     try:
         result, source = _call_segmind(slot, client, wire_params, cache, cancel, on_progress)
@@ -145,14 +145,14 @@ def _call_segmind(slot, client, wire_params, cache, cancel, on_progress):
         if job is not None:
             logger.info("Resuming Segmind job %s for image %d instead of paying again.", job.request_id,
                         slot.index + 1)
-            return client.resume(job, on_progress=on_progress, should_cancel=cancel.is_set), "resumed"
+            return client.resume(job, on_state=on_progress, should_stop=cancel.is_set), "resumed"
         record = keep = None
         if cache is not None:
             record = functools.partial(cache.record_pending, slot.key)
             # A v1 video that arrived after a cancel is paid for: keep it for the next run.
             keep = lambda late: cache.put(slot.key, late.video, _meta(late))  # noqa: E731
-        result = client.generate(image_to_base64(slot.pixels), wire_params, on_progress=on_progress,
-                                 should_cancel=cancel.is_set, on_submitted=record, on_late_result=keep)
+        result = client.generate(image_to_base64(slot.pixels), wire_params, on_state=on_progress,
+                                 should_stop=cancel.is_set, on_submitted=record)
         return result, "segmind"
     except (JobFailedError, JobExpiredError):
         if cache is not None:
@@ -161,9 +161,7 @@ def _call_segmind(slot, client, wire_params, cache, cancel, on_progress):
 
 
 def _meta(result):
-    return {"request_id": result.request_id, "seed": result.seed, "remaining_credits": result.remaining_credits,
-            "generation_time": result.generation_time, "cost": result.cost, "elapsed": result.elapsed,
-            "api_version": result.api_version, "created": time.time()}
+    return {**result.meta(), "created": time.time()}
 
 
 def _raise_first_error(status, total):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..common.errors import SegmindError
 from ..common.log import logger
-from ..segmind.client import SubmittedJob
+from ..segmind.results import SubmittedJob
 from ..media.video_sniff import check_video
 
 # Segmind keeps a v2 job's result for 1 hour; a little less leaves time to fetch it.
