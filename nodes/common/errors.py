@@ -33,7 +33,8 @@ def _with_details(message, status, request_id, server_message):
 
 
 def _shorten(text, limit=300):
-    text = " ".join(str(text).split())
+    # Scrub before cutting: a cut can leave a piece of a key too short for redact() to recognise.
+    text = " ".join(redact(text).split())
     return text if len(text) <= limit else text[:limit] + "…"
 
 

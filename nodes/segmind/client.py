@@ -26,7 +26,7 @@ import urllib3
 
 from ..common import errors as E
 from ..common.config import DEFAULT_BASE_URL, find_api_key, load_settings
-from ..common.log import logger, register_secret
+from ..common.log import logger, redact, register_secret
 from ..common.params import validate_params
 from ..media.video_sniff import check_video
 
@@ -700,7 +700,7 @@ def _reason(exc):
     # requests' texts repeat pool internals; keep them short and human.
     text = re.sub(r"HTTPS?ConnectionPool\([^)]*\): ", "", text)
     text = re.sub(r"<urllib3\.[^>]*>: ", "", text)
-    return text[:300] or type(exc).__name__
+    return redact(text)[:300] or type(exc).__name__
 
 
 def _run_late(handler, response):
@@ -734,7 +734,7 @@ def _error_text(response):
         return None
     if response.body and (response.content_type == "text/html" or response.body.lstrip()[:1] == b"<"):
         return None  # an HTML page is described by _describe_body, not quoted
-    text = response.body[:300].decode("utf-8", "replace").strip()
+    text = redact(response.body[:4096].decode("utf-8", "replace"))[:300].strip()  # scrub before cutting
     return text or None
 
 
@@ -743,7 +743,7 @@ def _describe_body(response):
         return f"an empty body, HTTP {response.status}"
     title = re.search(rb"<title[^>]*>(.*?)</title>", response.body[:4096], re.I | re.S)
     if title:
-        return f"an HTML page titled \"{title.group(1).decode('utf-8', 'replace').strip()[:80]}\", HTTP " \
+        return f"an HTML page titled \"{redact(title.group(1).decode('utf-8', 'replace').strip())[:80]}\", HTTP " \
                f"{response.status}"
     kind = response.content_type or "no content type"
     return f"{len(response.body)} bytes of {kind}, HTTP {response.status}"
