@@ -109,6 +109,8 @@ BAD_BODIES = {
     "non-ascii": json.dumps({"key": "SG_fake0123456789abcdéf"}).encode(),
     "too short": json.dumps({"key": "SG_12"}).encode(),
     "too long": json.dumps({"key": "A" * 300}).encode(),
+    "typographic quotes": json.dumps({"key": f"\u201c{TEST_KEY}\u201d"}).encode(),
+    "a byte-order mark inside quotes": json.dumps({"key": f'"\ufeff{TEST_KEY}"'}).encode(),
     "huge body": json.dumps({"key": "A" * 100_000}).encode(),
     "not utf-8": b'{"key": "\xff\xfe"}',
 }
@@ -176,6 +178,32 @@ def test_a_hand_written_key_file_is_reported_cleaned(client, key_path):
     key_path.parent.mkdir(parents=True)
     key_path.write_text(f"\ufeff '{TEST_KEY}' \r\n", encoding="utf-8")
     assert client.status()["hint"] == "…" + TEST_KEY[-4:]
+
+
+KEY_FILE_VARIANTS = {
+    "a comment line": f"# my Segmind key\n{TEST_KEY}\n",
+    "the key twice": f"{TEST_KEY}\n{TEST_KEY}\n",
+    "typographic quotes": f"\u201c{TEST_KEY}\u201d",
+    "two keys on one line": f"{TEST_KEY} {WRONG_KEY}",
+}
+
+
+@pytest.mark.parametrize("content", KEY_FILE_VARIANTS.values(), ids=KEY_FILE_VARIANTS.keys())
+def test_a_key_file_the_node_would_refuse_is_reported_with_the_reason(client, key_path, content):
+    key_path.parent.mkdir(parents=True)
+    key_path.write_text(content, encoding="utf-8")
+    status = client.status()
+    assert (status["set"], status["source"], status["hint"], status["file_set"]) == (False, "file", None, False)
+    assert status["problem"].startswith("Invalid Segmind API key: the key file " + str(key_path))
+
+
+def test_an_environment_variable_the_node_would_refuse_is_reported(client, monkeypatch):
+    monkeypatch.setenv("SEGMIND_API_KEY", f"{OTHER_KEY}\n{OTHER_KEY}")
+    status = client.status()
+    assert (status["set"], status["source"], status["hint"]) == (False, "env", None)
+    assert "SEGMIND_API_KEY holds more than one line" in status["problem"]
+    saved = client.save(TEST_KEY).json()
+    assert saved["source"] == "env" and "holds more than one line" in saved["warning"]
 
 
 # ---- delete ------------------------------------------------------------------------------------------------
@@ -298,6 +326,16 @@ def test_a_malformed_setting_is_reported_not_raised(client, segmind, monkeypatch
     monkeypatch.setenv("SEGMIND_API_MODE", "v3")
     answer = client.test()
     assert answer["ok"] is False and "SEGMIND_API_MODE" in answer["message"]
+
+
+def test_an_unexpected_failure_of_the_test_is_answered_without_its_text(client, monkeypatch, no_key_in_logs):
+    # A base URL that the client's own URL handling trips over: the one failure here that is no SegmindError.
+    monkeypatch.setenv("SEGMIND_BASE_URL", "http://[::1")
+    client.save(TEST_KEY)
+    answer = client.test()
+    assert (answer["ok"], answer["checked"]) == (False, False)
+    assert "failed inside the pack" in answer["message"] and "IPv6" not in answer["message"]
+    assert any("The key test failed unexpectedly (ValueError)" in text for text in no_key_in_logs.texts)
 
 
 # ---- wiring into ComfyUI -----------------------------------------------------------------------------------

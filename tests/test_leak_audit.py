@@ -4,9 +4,10 @@ What ComfyUI itself would write is reproduced from the workflow (the prompt it b
 workflow JSON it saves, the prompt and workflow it embeds in a saved MP4), so the audit covers every place
 the internals notes list: workflow, prompt/history, file metadata, previews, cache, logs, errors, node text.
 
-Then a server quotes the key back in ways that defeat a plain search (across the point where a quote is cut
-short, or only part of it); none of that may show any 12-character run of the key in an error, a route's
-answer or a log record.
+Then the key is set badly, the ways people do (a comment in the key file, the key pasted twice, a line break,
+a byte-order mark, typographic quotes), and a server quotes it back in ways that defeat a plain search (across
+the point where a quote is cut short, or only part of it); none of that may show any 12-character run of the
+key in an error, a route's answer or a log record.
 """
 
 import io
@@ -53,10 +54,10 @@ def save_video_like_comfyui(data, path, metadata):
                 target.mux(packet)
 
 
-def every_file_holds_no_key(root):
+def every_file_holds_no_key(root, but=()):
     checked = 0
     for path in Path(root).rglob("*"):
-        if path.is_file():
+        if path.is_file() and path not in but:
             assert not leaked_runs(path.read_bytes().decode("utf-8", "replace"), TEST_KEY), path
             checked += 1
     return checked
@@ -66,6 +67,16 @@ def everything_said_about(error):
     """What ComfyUI can show of a node's exception: its text (execution_error, /history) and the whole
     chained traceback it logs (which /internal/logs serves)."""
     return str(error) + repr(error) + "".join(traceback.format_exception(error))
+
+
+def pack_key_file(host):
+    return host.tmp_path / "user" / "segmind_motionctrl" / "api_key.txt"
+
+
+def write_key(path, text, encoding="utf-8"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode(encoding))
+    path.chmod(0o600)
 
 
 @pytest.fixture
@@ -218,3 +229,122 @@ def test_every_run_of_twelve_or_more_characters_of_a_key_is_scrubbed_in_one_pass
     started = time.perf_counter()
     assert redact(f"{big}|{TEST_KEY}|{big}") == f"{big}|{REDACTED}|{big}"
     assert time.perf_counter() - started < 2.0  # about 0.1 s for these 2 MB: fine for any error text or log line
+
+
+# ---- keys set badly ----------------------------------------------------------------------------------------
+
+KEY_FILE_VARIANTS = {
+    "a comment line": (f"# my Segmind key\n{TEST_KEY}\n", "holds more than one line"),
+    "the key pasted twice": (f"{TEST_KEY}\n{TEST_KEY}\n", "holds more than one line"),
+    "the key twice on one line": (f"{TEST_KEY} {TEST_KEY}", "contains a space"),
+    "typographic quotes": (f"\u201c{TEST_KEY}\u201d", "outside plain ASCII"),
+    "a byte-order mark inside quotes": (f"'\ufeff{TEST_KEY}'", "outside plain ASCII"),
+    "a zero-width space": (f"{TEST_KEY[:10]}\u200b{TEST_KEY[10:]}", "outside plain ASCII"),
+}
+
+ENV_VARIANTS = {
+    "a line break inside": (f"{TEST_KEY}\n{TEST_KEY}", "holds more than one line"),
+    "a Windows line break inside": (f"{TEST_KEY}\r\nSG_second_key_0001", "holds more than one line"),
+    "a comment after it": (f"{TEST_KEY}  # mine", "contains a space"),
+    "a tab inside": (f"{TEST_KEY}\t{TEST_KEY}", "contains a space, tab"),
+    "typographic quotes": (f"\u201c{TEST_KEY}\u201d", "outside plain ASCII"),
+    "typographic single quotes": (f"\u2018{TEST_KEY}\u2019", "outside plain ASCII"),
+    "a byte-order mark inside quotes": (f'"\ufeff{TEST_KEY}"', "outside plain ASCII"),
+    "an escape character": (f"{TEST_KEY}\x1b[0m", "control character"),
+}
+
+
+def assert_refused_cleanly(error, place, reason):
+    text = everything_said_about(error)
+    assert type(error).__name__ == "InvalidApiKeyError", text
+    assert str(error).startswith(f"Invalid Segmind API key: {place}"), text
+    assert reason in str(error) and "Nothing was sent to Segmind" in str(error)
+    assert not leaked_runs(text, TEST_KEY), text
+
+
+@pytest.mark.parametrize("content, reason", KEY_FILE_VARIANTS.values(), ids=KEY_FILE_VARIANTS.keys())
+def test_a_bad_key_file_stops_the_node_with_a_clear_error_that_quotes_none_of_it(pack, host, monkeypatch,
+                                                                                content, reason):
+    key_file = pack_key_file(host)
+    write_key(key_file, content)
+    with FakeSegmind() as fake:
+        monkeypatch.setenv("SEGMIND_BASE_URL", fake.base_url)
+        with pytest.raises(Exception) as caught:
+            run_node(pack, tensor_of(textured_image()))
+        assert fake.recorded() == []
+    assert_refused_cleanly(caught.value, f"the key file {key_file}", reason)
+    assert not any(leaked_runs(text, TEST_KEY) for _, text in host.texts)
+    every_file_holds_no_key(host.tmp_path, but=[key_file])
+
+
+@pytest.mark.parametrize("value, reason", ENV_VARIANTS.values(), ids=ENV_VARIANTS.keys())
+def test_a_bad_environment_variable_stops_the_node_with_a_clear_error(pack, host, monkeypatch, value, reason):
+    write_key(pack_key_file(host), TEST_KEY)  # a good saved key changes nothing: the variable wins
+    with FakeSegmind() as fake:
+        monkeypatch.setenv("SEGMIND_BASE_URL", fake.base_url)
+        monkeypatch.setenv("SEGMIND_API_KEY", value)
+        with pytest.raises(Exception) as caught:
+            run_node(pack, tensor_of(textured_image()))
+        assert fake.recorded() == []
+    assert_refused_cleanly(caught.value, "the environment variable SEGMIND_API_KEY", reason)
+
+
+@pytest.mark.parametrize("where, raw, encoding", [
+    ("env", f"\ufeff{TEST_KEY}", None),
+    ("env", f' "{TEST_KEY}"\n', None),  # Windows `set SEGMIND_API_KEY="..."` keeps the quotes
+    ("file", f"\ufeff{TEST_KEY}\r\n", "utf-8"),  # Notepad's UTF-8 with a byte-order mark
+    ("file", f"\ufeff{TEST_KEY}\r\n", "utf-16-le"),  # PowerShell's `echo KEY > api_key.txt`
+    ("file", f"'{TEST_KEY}'", "utf-8"),
+])
+def test_a_byte_order_mark_and_outer_quotes_are_stripped(pack, host, monkeypatch, where, raw, encoding):
+    if where == "env":
+        monkeypatch.setenv("SEGMIND_API_KEY", raw)
+    else:
+        write_key(pack_key_file(host), raw, encoding)
+    with FakeSegmind() as fake:
+        monkeypatch.setenv("SEGMIND_BASE_URL", fake.base_url)
+        run_node(pack, tensor_of(textured_image()))
+        assert [r.headers["x-api-key"] for r in fake.accepted_posts()] == [TEST_KEY]
+
+
+@pytest.mark.parametrize("content, reason", KEY_FILE_VARIANTS.values(), ids=KEY_FILE_VARIANTS.keys())
+def test_the_key_test_route_refuses_a_bad_key_file_without_quoting_it(routes, monkeypatch, content, reason):
+    write_key(routes.key_file, content)
+    with FakeSegmind() as fake:
+        monkeypatch.setenv("SEGMIND_BASE_URL", fake.base_url)
+        answer = routes.test()
+        assert fake.recorded() == []
+    assert (answer["ok"], answer["checked"]) == (False, False)
+    assert answer["message"].startswith(f"Invalid Segmind API key: the key file {routes.key_file}")
+    assert reason in answer["message"]
+
+
+@pytest.mark.parametrize("value, reason", ENV_VARIANTS.values(), ids=ENV_VARIANTS.keys())
+def test_the_key_test_route_refuses_a_bad_environment_variable(routes, monkeypatch, value, reason):
+    with FakeSegmind() as fake:
+        monkeypatch.setenv("SEGMIND_BASE_URL", fake.base_url)
+        monkeypatch.setenv("SEGMIND_API_KEY", value)
+        answer = routes.test()
+        assert fake.recorded() == []
+    assert (answer["ok"], answer["checked"]) == (False, False)
+    assert answer["message"].startswith("Invalid Segmind API key: the environment variable SEGMIND_API_KEY")
+    assert reason in answer["message"]
+
+
+@pytest.mark.parametrize("raw", [f"{TEST_KEY}\n{TEST_KEY}", f"{TEST_KEY}\r\nX-Other: 1", f" {TEST_KEY}",
+                                 f"\u201c{TEST_KEY}\u201d", f"\ufeff{TEST_KEY}"])
+def test_the_client_never_passes_the_http_librarys_header_errors_on(raw):
+    """The second line of defence: a key that skipped the checks (a caller building the client itself) is
+    refused by the HTTP library while the request is built; its text, which quotes the header, stays out."""
+    from nodes.segmind.client import SegmindClient
+
+    with FakeSegmind() as fake:
+        client = SegmindClient(raw, base_url=fake.base_url, connect_retries=0, poll_failures=0)
+        for call in (client.credits, lambda: client.generate("aGVsbG8=", {"motion": "CW"})):
+            with pytest.raises(Exception) as caught:
+                call()
+            text = everything_said_about(caught.value)
+            assert type(caught.value).__name__ == "InvalidApiKeyError", text
+            assert "refused a header value" in text and "Nothing was sent" in text
+            assert not leaked_runs(text, TEST_KEY), text
+        assert fake.recorded() == []

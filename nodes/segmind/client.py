@@ -25,7 +25,8 @@ import requests
 import urllib3
 
 from ..common import errors as E
-from ..common.config import DEFAULT_BASE_URL, find_api_key, load_settings
+from ..common.api_key import find_api_key
+from ..common.config import DEFAULT_BASE_URL, load_settings
 from ..common.log import logger, redact, register_secret
 from ..common.params import validate_params
 from ..media.video_sniff import check_video
@@ -533,6 +534,13 @@ class SegmindClient:
                 f"Segmind's answer is larger than the {self.max_response_bytes // MiB} MiB safety limit, so it "
                 "was not downloaded. This is not a normal MotionCtrl clip; please report it.",
                 request_id=call.request_id, may_have_been_billed=post or call.request_id is not None)
+        if isinstance(exc, (requests.exceptions.InvalidHeader, UnicodeError)) or (
+                isinstance(exc, ValueError) and not isinstance(exc, requests.exceptions.RequestException)):
+            # Raised while building the request; the library's text quotes the header value (the key).
+            return E.InvalidApiKeyError(
+                f"The request to {_origin(url)} could not be built: the HTTP library refused a header value, "
+                "most likely the API key (its text is not shown, since it quotes the value). Check that "
+                "SEGMIND_API_KEY or the key file holds only the key, on one line. Nothing was sent to Segmind.")
         if isinstance(exc, requests.exceptions.SSLError):
             return E.ConnectionFailedError(
                 f"Could not verify the TLS certificate of {_origin(url)}: the connection is not trusted, so "
@@ -682,7 +690,7 @@ def _never_sent(exc):
     todo = [exc]
     while todo:
         item = todo.pop()
-        if item is None or id(item) in seen:
+        if not isinstance(item, BaseException) or id(item) in seen:  # UnicodeError.reason is a str
             continue
         seen.add(id(item))
         if isinstance(item, (urllib3.exceptions.NewConnectionError, ConnectionRefusedError)):
