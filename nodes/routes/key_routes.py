@@ -3,6 +3,8 @@
 The browser hands the key over once; from then on it lives only in the key file (owner-only permissions) that
 the node reads. No route ever answers with the key: callers get "set, ends in ...abcd" at most, because
 ComfyUI's HTTP API has no authentication and anything it returns can be read by any client that reaches it.
+For the same reason the key file's path is told only to clients on this machine, and every route that changes
+something goes through guard.py, so that web pages on other sites cannot save or delete a key.
 
 No "cached" cost hint is served from here: the node's cache key is a hash of the input image's pixels, and an
 unexecuted graph's image exists only after its upstream nodes run (LoadImage is just the simplest case), so the
@@ -19,11 +21,13 @@ from pathlib import Path
 from aiohttp import web
 
 from ..common import errors as E
-from ..common.api_key import CONSOLE_URL, ENV_VAR, PASTED_PLACE, check_key, key_from_env, read_key_file
+from ..common.api_key import (CONSOLE_URL, ENV_VAR, PASTED_PLACE, check_key, file_place, key_from_env,
+                              read_key_file)
 from ..common.config import load_settings
 from ..common.log import logger, redact
 from ..common.paths import key_file
 from ..segmind.client import SegmindClient
+from .guard import guarded, is_local_client, own_page_only, read_body
 
 ROUTE_PREFIX = "/segmind_motionctrl"
 MAX_BODY_BYTES = 4096
@@ -96,22 +100,24 @@ def delete_key_file(path):
     return True
 
 
-def key_status(environ=None):
+def key_status(environ=None, show_path=True):
     """Which key the node would use, described without the key: the environment variable wins over the file.
 
-    A value the node would refuse is reported as not set, with the reason in `problem`.
+    A value the node would refuse is reported as not set, with the reason in `problem`. `show_path=False`
+    (an answer to another machine) leaves the key file's path out, also from that reason.
     """
     path = key_file()
     env_key, env_problem = _checked(key_from_env, environ)
-    file_key, file_problem = _checked(read_key_file, path)
+    file_key, file_problem = _checked(read_key_file, path, file_place(path if show_path else None))
     if env_key or env_problem:
         source, key, problem = "env", env_key, env_problem
     elif file_key or file_problem:
         source, key, problem = "file", file_key, file_problem
     else:
         source, key, problem = None, "", None
-    status = {"set": bool(key), "hint": key_hint(key), "source": source, "path": str(path),
-              "file_set": bool(file_key)}
+    status = {"set": bool(key), "hint": key_hint(key), "source": source, "file_set": bool(file_key)}
+    if show_path:
+        status["path"] = str(path)
     if problem:
         status["problem"] = problem
     if source == "env":
@@ -178,10 +184,17 @@ def _refuse(message, status=400):
     return _answer({"error": message}, status)
 
 
+def _is_local(request):
+    return is_local_client(request.remote, request.headers)
+
+
+def _file_words(request, path):
+    """The key file as error messages name it: its path only for a client on this machine."""
+    return f"the key file {path}" if _is_local(request) else "the pack's key file"
+
+
 async def _read_key(request):
-    raw = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:
-        raise KeyRejected(f"The request is larger than {MAX_BODY_BYTES} bytes; send only {{\"key\": \"...\"}}.")
+    raw = await read_body(request, MAX_BODY_BYTES)
     try:
         body = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
@@ -191,6 +204,7 @@ async def _read_key(request):
     return validate_key(body["key"])
 
 
+@guarded
 async def handle_save(request):
     try:
         key = await _read_key(request)
@@ -201,7 +215,7 @@ async def handle_save(request):
         write_key_file(path, key)
     except OSError as exc:
         logger.warning("Could not save the Segmind API key to %s: %s", path, exc)
-        return _refuse(f"Could not write the key file {path}: {exc.strerror or exc}", status=500)
+        return _refuse(f"Could not write {_file_words(request, path)}: {exc.strerror or 'error'}", status=500)
     logger.info("Segmind API key saved to %s (ends in %s).", path, key_hint(key))
     status = key_status()
     answer = {"set": True, "hint": key_hint(key), "source": status["source"]}
@@ -210,26 +224,30 @@ async def handle_save(request):
     return _answer(answer)
 
 
+@own_page_only
 async def handle_status(request):
-    return _answer(key_status())
+    return _answer(key_status(show_path=_is_local(request)))
 
 
+@guarded
 async def handle_clear(request):
     path = key_file()
     try:
         deleted = delete_key_file(path)
     except OSError as exc:
-        return _refuse(f"Could not delete the key file {path}: {exc.strerror or exc}", status=500)
+        return _refuse(f"Could not delete {_file_words(request, path)}: {exc.strerror or 'error'}", status=500)
     if deleted:
         logger.info("Segmind API key file %s deleted.", path)
-    return _answer({"deleted": deleted, **key_status()})
+    return _answer({"deleted": deleted, **key_status(show_path=_is_local(request))})
 
 
+@guarded
 async def handle_test(request):
     path = key_file()
     try:
         settings = load_settings()
-        key = key_from_env() or read_key_file(path)  # the node's order: the environment variable wins
+        # The node's order (the environment variable wins), with the file's path named only to this machine.
+        key = key_from_env() or read_key_file(path, file_place(path if _is_local(request) else None))
     except E.InvalidApiKeyError as exc:  # its message names the place and never quotes the value
         return _answer({"ok": False, "checked": False, "credits": None, "message": str(exc)})
     except ValueError as exc:  # a malformed SEGMIND_* variable: its own message says which and how to fix it
