@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .common.config import find_api_key
+from .common.api_key import find_api_key
 from .common.errors import MissingApiKeyError, SegmindError
 from .motionctrl_node import SegmindMotionCtrlSVD
 from .common.params import PARAMS
@@ -31,7 +31,11 @@ def main(argv=None):
         print(f"error: cannot read the image {args.image!r}: {exc}", file=sys.stderr)
         return 2
     widgets = {p.name: getattr(args, p.name) for p in PARAMS}
-    node, label = _choose_node(args.offline)
+    try:
+        node, label = _choose_node(args.offline)
+    except SegmindError as exc:  # a key that is set but unusable: say which and why, don't fall back silently
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(label, file=sys.stderr)
     try:
         out = getattr(node, node.FUNCTION)(image=image, unique_id=None, **widgets)

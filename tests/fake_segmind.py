@@ -86,7 +86,7 @@ class Fault:
 class FakeSegmind:
     def __init__(self, api_key=TEST_KEY, *, latency=0.0, output_mode="redirect", video_scale=0.25, credits=100.0,
                  rate_limit=None, rate_window=60.0, rate_limit_headers="reset-at", retry_after=1,
-                 v2_enabled=True, output_host="localhost", echo_key_in_errors=False, tls=None,
+                 v2_enabled=True, output_host="localhost", echo_key_in_errors=False, echo_as="json", tls=None,
                  compression="gzip", early_404=1, submit_delay=0.0, color_shift=None, report_cost=True):
         self.api_key = api_key
         self.latency = latency
@@ -110,7 +110,11 @@ class FakeSegmind:
         self.retry_after = retry_after
         self.v2_enabled = v2_enabled
         self.output_host = output_host
+        # A wrong key is quoted back in the 401 answer: True for "Invalid API key: <key>", or a function of the
+        # key received that returns the whole error text (to put the key, or part of it, anywhere in it);
+        # echo_as says how that text is sent: "json" ({"error": text}) or "text" (a text/plain body).
         self.echo_key_in_errors = echo_key_in_errors
+        self.echo_as = echo_as
         self.tls = tls  # (certfile, keyfile): serve HTTPS with that certificate
         self.requests = []
         self.jobs = {}
@@ -353,8 +357,7 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.fake
         key = self.headers.get("x-api-key")
         if key != fake.api_key:
-            text = f"Invalid API key: {key}" if fake.echo_key_in_errors else "Invalid or missing API key"
-            return self._json(401, {"error": text})
+            return self._wrong_key(key)
         if fake._rate_limited():
             return self._rate_limit_answer()
         try:
@@ -486,9 +489,17 @@ class _Handler(BaseHTTPRequestHandler):
         """Segmind's free credits look-up (GET /v1/get-user-credits): a key check that bills nothing."""
         key = self.headers.get("x-api-key")
         if key != self.fake.api_key:
-            text = f"Invalid API key: {key}" if self.fake.echo_key_in_errors else "Invalid or missing API key"
-            return self._json(401, {"error": text})
+            return self._wrong_key(key)
         self._json(200, {"credits": round(self.fake.credits, 4), "free-credits": 0.0})
+
+    def _wrong_key(self, key):
+        echo = self.fake.echo_key_in_errors
+        if not echo:
+            return self._json(401, {"error": "Invalid or missing API key"})
+        text = echo(key or "") if callable(echo) else f"Invalid API key: {key}"
+        if self.fake.echo_as == "text":
+            return self._send(401, text.encode(), "text/plain")
+        self._json(401, {"error": text})
 
     # ---- faults ------------------------------------------------------------------------------------------
 

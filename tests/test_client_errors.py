@@ -5,7 +5,7 @@ import pytest
 from conftest import DEFAULT_PARAMS, textured_image
 from fake_segmind import FakeSegmind, TEST_KEY
 from nodes.common import errors as E
-from nodes.common.config import find_api_key
+from nodes.common.api_key import find_api_key
 from nodes.media.image_codec import image_to_base64
 from nodes.segmind.client import SegmindClient
 

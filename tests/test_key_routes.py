@@ -1,85 +1,28 @@
 """The API key routes over real HTTP: the key is stored owner-only, never answered back, bad input is refused,
 and the free key test talks to (the fake) Segmind without spending credits."""
 
-import asyncio
 import json
 import os
+import socket
 import stat
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import requests
 from aiohttp import web
 
 from comfy_host import Host, load_pack
+from conftest import leaked_runs
 from fake_segmind import TEST_KEY, FakeSegmind
 from nodes.routes import key_routes
-from nodes.routes.key_routes import ROUTE_PREFIX, register, write_key_file
+from nodes.routes.guard import is_local_client, same_origin
+from nodes.routes.key_routes import MAX_BODY_BYTES, write_key_file
+from route_server import Client, RouteServer
 
 OTHER_KEY = "SG_env0000111122223333"
 WRONG_KEY = "SG_wrong99998888777766"
 SECRETS = (TEST_KEY, OTHER_KEY, WRONG_KEY)
-
-
-class RouteServer:
-    """The pack's routes in a real aiohttp server on 127.0.0.1, on its own event loop thread."""
-
-    def __init__(self):
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.runner = None
-        self.port = None
-
-    def __enter__(self):
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(10)
-        return self
-
-    def __exit__(self, *exc):
-        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
-
-    async def _start(self):
-        routes = web.RouteTableDef()
-        register(routes)
-        app = web.Application()
-        app.add_routes(routes)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self.runner.addresses[0][1]
-
-    def url(self, path):
-        return f"http://127.0.0.1:{self.port}{ROUTE_PREFIX}{path}"
-
-
-class Client:
-    """Calls the routes and keeps every answer, so each test can check that none of them holds a key."""
-
-    def __init__(self, server):
-        self.server = server
-        self.bodies = []
-
-    def call(self, method, path, **kwargs):
-        response = requests.request(method, self.server.url(path), timeout=30, **kwargs)
-        self.bodies.append(response.text)
-        return response
-
-    def save(self, key):
-        return self.call("POST", "/key", json={"key": key})
-
-    def save_raw(self, data):
-        return self.call("POST", "/key", data=data, headers={"Content-Type": "application/json"})
-
-    def status(self):
-        return self.call("GET", "/key").json()
-
-    def test(self):
-        return self.call("POST", "/key/test").json()
 
 
 @pytest.fixture
@@ -96,8 +39,8 @@ def client(key_path):
     with RouteServer() as server:
         client = Client(server)
         yield client
-    leaked = [body for body in client.bodies if any(secret in body for secret in SECRETS)]
-    assert not leaked, f"a route answered with a key: {leaked[:2]}"
+    leaked = [body for body in client.bodies if leaked_runs(body, *SECRETS)]
+    assert not leaked, f"a route answered with (part of) a key: {leaked[:2]}"
 
 
 def mode_of(path):
@@ -169,7 +112,8 @@ BAD_BODIES = {
     "non-ascii": json.dumps({"key": "SG_fake0123456789abcdéf"}).encode(),
     "too short": json.dumps({"key": "SG_12"}).encode(),
     "too long": json.dumps({"key": "A" * 300}).encode(),
-    "huge body": json.dumps({"key": "A" * 100_000}).encode(),
+    "typographic quotes": json.dumps({"key": f"\u201c{TEST_KEY}\u201d"}).encode(),
+    "a byte-order mark inside quotes": json.dumps({"key": f'"\ufeff{TEST_KEY}"'}).encode(),
     "not utf-8": b'{"key": "\xff\xfe"}',
 }
 
@@ -207,6 +151,60 @@ def test_an_unwritable_key_file_is_a_clear_500_not_a_crash(client, key_path, tmp
     assert "Could not write the key file" in response.json()["error"]
 
 
+def test_a_body_above_the_limit_is_refused_with_413(client, key_path):
+    declared = client.save_raw(json.dumps({"key": "A" * 100_000}).encode())
+    assert declared.status_code == 413 and "larger than" in declared.json()["error"]
+
+    def pieces():  # no Content-Length: the route must count what arrives
+        yield b'{"key": "'
+        for _ in range(10):
+            yield b"A" * 1000
+        yield b'"}'
+
+    chunked = client.save_raw(pieces())
+    assert chunked.status_code == 413
+    assert not key_path.exists()
+
+
+def send_in_pieces(server, pieces, pause=0.3):
+    """One HTTP request written on a raw socket, piece by piece with a pause between (each its own TCP
+    segment), as a slow network delivers it; returns (status code, body) of the answer."""
+    with socket.create_connection((server.host, server.port), timeout=10) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for index, piece in enumerate(pieces):
+            if index:
+                time.sleep(pause)
+            sock.sendall(piece)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def request_head(server, extra):
+    return (f"POST /segmind_motionctrl/key HTTP/1.1\r\nHost: {server.netloc}\r\n"
+            f"Content-Type: application/json\r\nConnection: close\r\n{extra}\r\n").encode()
+
+
+def test_a_body_split_across_two_packets_is_read_whole(client, key_path):
+    body = json.dumps({"key": TEST_KEY}).encode()
+    head = request_head(client.server, f"Content-Length: {len(body)}\r\n")
+    status, answer = send_in_pieces(client.server, [head + body[:9], body[9:]])
+    assert status == 200, answer
+    assert key_path.read_text(encoding="utf-8") == TEST_KEY
+
+
+def test_a_chunked_body_in_two_packets_is_read_whole(client, key_path):
+    body = json.dumps({"key": TEST_KEY}).encode()
+    head = request_head(client.server, "Transfer-Encoding: chunked\r\n")
+    first, second = body[:9], body[9:]
+    status, answer = send_in_pieces(client.server, [
+        head + b"%x\r\n%s\r\n" % (len(first), first), b"%x\r\n%s\r\n0\r\n\r\n" % (len(second), second)])
+    assert status == 200, answer
+    assert key_path.read_text(encoding="utf-8") == TEST_KEY
+
+
 # ---- status ------------------------------------------------------------------------------------------------
 
 def test_status_when_nothing_is_set(client, key_path):
@@ -236,6 +234,104 @@ def test_a_hand_written_key_file_is_reported_cleaned(client, key_path):
     key_path.parent.mkdir(parents=True)
     key_path.write_text(f"\ufeff '{TEST_KEY}' \r\n", encoding="utf-8")
     assert client.status()["hint"] == "…" + TEST_KEY[-4:]
+
+
+KEY_FILE_VARIANTS = {
+    "a comment line": f"# my Segmind key\n{TEST_KEY}\n",
+    "the key twice": f"{TEST_KEY}\n{TEST_KEY}\n",
+    "typographic quotes": f"\u201c{TEST_KEY}\u201d",
+    "two keys on one line": f"{TEST_KEY} {WRONG_KEY}",
+}
+
+
+@pytest.mark.parametrize("content", KEY_FILE_VARIANTS.values(), ids=KEY_FILE_VARIANTS.keys())
+def test_a_key_file_the_node_would_refuse_is_reported_with_the_reason(client, key_path, content):
+    key_path.parent.mkdir(parents=True)
+    key_path.write_text(content, encoding="utf-8")
+    status = client.status()
+    assert (status["set"], status["source"], status["hint"], status["file_set"]) == (False, "file", None, False)
+    assert status["problem"].startswith("Invalid Segmind API key: the key file " + str(key_path))
+
+
+def test_an_environment_variable_the_node_would_refuse_is_reported(client, monkeypatch):
+    monkeypatch.setenv("SEGMIND_API_KEY", f"{OTHER_KEY}\n{OTHER_KEY}")
+    status = client.status()
+    assert (status["set"], status["source"], status["hint"]) == (False, "env", None)
+    assert "SEGMIND_API_KEY holds more than one line" in status["problem"]
+    saved = client.save(TEST_KEY).json()
+    assert saved["source"] == "env" and "holds more than one line" in saved["warning"]
+
+
+def non_loopback_address():
+    """An address of this machine that is not a loopback one, or None (then the test is skipped)."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # no packet is sent: this only asks which local address would be used
+        address = probe.getsockname()[0]
+    except OSError:
+        return None
+    finally:
+        probe.close()
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+@pytest.fixture
+def lan_client(key_path):
+    """The routes on this machine's network address, called from it: the server sees a non-loopback peer,
+    as it does for another machine when ComfyUI runs with --listen."""
+    address = non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback address to call the routes from")
+    with RouteServer(host=address) as server:
+        client = Client(server)
+        yield client
+    assert not [body for body in client.bodies if leaked_runs(body, *SECRETS)]
+
+
+def test_another_machine_is_not_told_the_key_files_path(lan_client, key_path):
+    assert lan_client.save(TEST_KEY, headers={"Origin": f"http://{lan_client.server.netloc}"}).status_code == 200
+    status = lan_client.status()
+    assert status["set"] is True and status["hint"] == "…" + TEST_KEY[-4:]
+    assert "path" not in status
+    assert str(key_path.parent) not in json.dumps(status)
+    key_path.write_text(f"# note\n{TEST_KEY}", encoding="utf-8")
+    problem = lan_client.status()["problem"]
+    assert "the pack's key file" in problem and str(key_path.parent) not in problem
+
+
+def test_another_machine_gets_a_write_error_without_the_path(lan_client, tmp_path, monkeypatch):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("SEGMIND_API_KEY_FILE", str(blocker / "api_key.txt"))
+    response = lan_client.save(TEST_KEY)
+    assert response.status_code == 500
+    assert "Could not write the pack's key file" in response.json()["error"]
+    assert str(tmp_path) not in response.text
+
+
+def test_a_request_through_a_proxy_is_not_told_the_path(client):
+    assert "path" in client.status()
+    assert "path" not in client.status(headers={"X-Forwarded-For": "203.0.113.9"})
+    assert "path" not in client.status(headers={"Forwarded": "for=203.0.113.9"})
+
+
+@pytest.mark.parametrize("remote, headers, local", [
+    ("127.0.0.1", None, True),
+    ("127.8.9.10", None, True),
+    ("::1", None, True),
+    ("::ffff:127.0.0.1", None, True),
+    ("192.0.2.2", None, False),
+    ("10.0.0.5", None, False),
+    ("fd00::2", None, False),
+    ("fe80::1%eth0", None, False),
+    ("127.0.0.1", {"X-Forwarded-For": "203.0.113.9"}, False),
+    ("127.0.0.1", {"X-Real-IP": "127.0.0.1"}, False),
+    (None, None, False),
+    ("", None, False),
+    ("not an address", None, False),
+])
+def test_which_clients_count_as_this_machine(remote, headers, local):
+    assert is_local_client(remote, headers) is local
 
 
 # ---- delete ------------------------------------------------------------------------------------------------
@@ -358,6 +454,125 @@ def test_a_malformed_setting_is_reported_not_raised(client, segmind, monkeypatch
     monkeypatch.setenv("SEGMIND_API_MODE", "v3")
     answer = client.test()
     assert answer["ok"] is False and "SEGMIND_API_MODE" in answer["message"]
+
+
+def test_an_unexpected_failure_of_the_test_is_answered_without_its_text(client, monkeypatch, no_key_in_logs):
+    # A base URL that the client's own URL handling trips over: the one failure here that is no SegmindError.
+    monkeypatch.setenv("SEGMIND_BASE_URL", "http://[::1")
+    client.save(TEST_KEY)
+    answer = client.test()
+    assert (answer["ok"], answer["checked"]) == (False, False)
+    assert "failed inside the pack" in answer["message"] and "IPv6" not in answer["message"]
+    assert any("The key test failed unexpectedly (ValueError)" in text for text in no_key_in_logs.texts)
+
+
+# ---- requests from other sites -----------------------------------------------------------------------------
+
+STATE_CHANGING = [("POST", "/key"), ("DELETE", "/key"), ("POST", "/key/clear"), ("POST", "/key/test")]
+EVIL = "http://evil.example"
+
+
+@pytest.fixture
+def saved(client, key_path, segmind):
+    """A key saved by the user, which no other site may replace, delete or spend a test on."""
+    assert client.save(TEST_KEY).status_code == 200
+    return key_path
+
+
+def assert_untouched(key_path, segmind):
+    assert key_path.read_text(encoding="utf-8") == TEST_KEY
+    assert segmind.recorded() == []
+
+
+@pytest.mark.parametrize("method, path", STATE_CHANGING)
+def test_a_cross_site_simple_request_is_refused(client, saved, segmind, method, path):
+    # What a web page on another site can send without asking first: text/plain, with its own Origin.
+    response = client.call(method, path, data=json.dumps({"key": WRONG_KEY}),
+                           headers={"Content-Type": "text/plain", "Origin": EVIL})
+    assert response.status_code == 403
+    assert "another site" in response.json()["error"]
+    assert_untouched(saved, segmind)
+
+
+@pytest.mark.parametrize("method, path", STATE_CHANGING)
+@pytest.mark.parametrize("headers", [
+    {"Origin": EVIL},
+    {"Origin": "null"},
+    {"Origin": "http://127.0.0.1:1"},  # this machine, but another port: another site's page
+    {"Origin": "http://localhost"},
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},
+], ids=["foreign", "null", "other-port", "other-name", "fetch-cross-site", "fetch-same-site"])
+def test_a_foreign_origin_is_refused_even_with_json(client, saved, segmind, method, path, headers):
+    response = client.call(method, path, json={"key": WRONG_KEY}, headers=headers)
+    assert response.status_code == 403 and response.json()["error"].startswith("Refused")
+    assert_untouched(saved, segmind)
+
+
+@pytest.mark.parametrize("method, path", STATE_CHANGING)
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
+                                          "multipart/form-data; boundary=x", None])
+def test_anything_but_json_is_refused_with_415(client, saved, segmind, method, path, content_type):
+    response = client.call(method, path, data=json.dumps({"key": WRONG_KEY}), headers={"Content-Type": content_type})
+    assert response.status_code == 415
+    assert "application/json" in response.json()["error"]
+    assert_untouched(saved, segmind)
+
+
+@pytest.mark.parametrize("headers", [
+    {},
+    {"Sec-Fetch-Site": "same-origin"},
+    {"Content-Type": "application/json; charset=utf-8"},
+], ids=["no-origin", "fetch-same-origin", "charset"])
+def test_same_origin_json_is_accepted(client, key_path, headers):
+    origin = {"Origin": f"http://{client.server.netloc}"}
+    assert client.save(WRONG_KEY, headers={**origin, **headers}).status_code == 200
+    assert key_path.read_text(encoding="utf-8") == WRONG_KEY
+    assert client.save(TEST_KEY, headers=headers).status_code == 200  # a client that sends no Origin at all
+    assert key_path.read_text(encoding="utf-8") == TEST_KEY
+    assert client.call("POST", "/key/clear", headers={**origin, **headers}).json()["deleted"] is True
+
+
+def test_the_status_is_not_answered_to_another_sites_page(client, saved):
+    # Only with --enable-cors-header could such a page read the answer; it is refused all the same.
+    refused = client.call("GET", "/key", headers={"Origin": EVIL, "Content-Type": None})
+    assert refused.status_code == 403 and "path" not in refused.text
+    own = client.call("GET", "/key", headers={"Origin": f"http://{client.server.netloc}", "Content-Type": None})
+    assert own.status_code == 200 and own.json()["set"] is True
+
+
+def test_the_origin_check_works_when_comfyui_listens_on_the_network(lan_client, key_path):
+    # ComfyUI's own origin check covers only a loopback Host; this is the case it leaves open.
+    lan_client.save(TEST_KEY, headers={"Origin": f"http://{lan_client.server.netloc}"})
+    refused = lan_client.call("POST", "/key", data=json.dumps({"key": WRONG_KEY}),
+                              headers={"Content-Type": "text/plain", "Origin": EVIL})
+    assert refused.status_code == 403
+    assert lan_client.call("DELETE", "/key", headers={"Origin": EVIL}).status_code == 403
+    assert key_path.read_text(encoding="utf-8") == TEST_KEY
+
+
+@pytest.mark.parametrize("origin, host, same", [
+    ("http://127.0.0.1:8188", "127.0.0.1:8188", True),
+    ("https://127.0.0.1:8188", "127.0.0.1:8188", True),  # the scheme is not compared (a TLS proxy in front)
+    ("http://COMFY.example", "comfy.example", True),
+    ("https://comfy.example", "comfy.example", True),
+    ("http://comfy.example:80", "comfy.example", True),
+    ("https://comfy.example", "comfy.example:443", True),
+    ("http://[::1]:8188", "[::1]:8188", True),
+    ("http://localhost:8188", "127.0.0.1:8188", False),
+    ("http://127.0.0.1:8189", "127.0.0.1:8188", False),
+    ("http://comfy.example", "comfy.example:8188", False),
+    ("https://comfy.example:8443", "comfy.example", False),
+    ("http://comfy.example.evil.example", "comfy.example", False),
+    ("http://evil.example", "comfy.example", False),
+    ("null", "comfy.example", False),
+    ("file://", "comfy.example", False),
+    ("chrome-extension://abcdef", "comfy.example", False),
+    ("http://comfy.example:port", "comfy.example", False),
+    ("http://comfy.example", "", False),
+])
+def test_which_origins_match_the_host(origin, host, same):
+    assert same_origin(origin, host) is same
 
 
 # ---- wiring into ComfyUI -----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-// Checks and words for the API key panel in Settings. Pure module: the same rules as nodes/key_routes.py,
+// Checks and words for the API key panel in Settings. Pure module: the same rules as nodes/common/api_key.py,
 // applied in the browser first so an obviously wrong paste never leaves the page.
 
 export const MIN_KEY_LENGTH = 8;
@@ -50,6 +50,8 @@ export function maskKey(key, visible = 4) {
 /** One line for the panel from GET /segmind_motionctrl/key. */
 export function statusText(status) {
   if (!status || typeof status !== "object") return "Key status unknown (the pack's server routes did not answer).";
+  // A value the node would refuse (say, a comment in the key file): the server's words name the place and the fix.
+  if (status.problem) return status.problem;
   if (!status.set) return "No key set. Paste one and press Save.";
   if (status.source === "env") {
     const extra = status.file_set ? " A saved key exists but is not used while the variable is set." : "";

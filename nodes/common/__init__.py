@@ -1,1 +1,2 @@
-"""What every layer shares: the parameter table, the settings, errors, key redaction and where files live."""
+"""What every layer shares: the parameter table, the settings, the API key, errors, key redaction and where
+files live."""

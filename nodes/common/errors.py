@@ -42,6 +42,10 @@ class MissingApiKeyError(SegmindError):
     pass
 
 
+class InvalidApiKeyError(SegmindError):
+    """A key value that cannot be a Segmind key; the message says where it came from and never quotes it."""
+
+
 class InvalidParameterError(SegmindError, ValueError):
     def __init__(self, name, value, allowed):
         self.name = name

@@ -3,6 +3,8 @@
 The browser hands the key over once; from then on it lives only in the key file (owner-only permissions) that
 the node reads. No route ever answers with the key: callers get "set, ends in ...abcd" at most, because
 ComfyUI's HTTP API has no authentication and anything it returns can be read by any client that reaches it.
+For the same reason the key file's path is told only to clients on this machine, and every route that changes
+something goes through guard.py, so that web pages on other sites cannot save or delete a key.
 
 No "cached" cost hint is served from here: the node's cache key is a hash of the input image's pixels, and an
 unexecuted graph's image exists only after its upstream nodes run (LoadImage is just the simplest case), so the
@@ -19,23 +21,19 @@ from pathlib import Path
 from aiohttp import web
 
 from ..common import errors as E
-from ..common.config import clean_key, find_api_key, load_settings, read_key_file
-from ..common.log import logger, redact, register_secret
+from ..common.api_key import (CONSOLE_URL, ENV_VAR, PASTED_PLACE, check_key, file_place, key_from_env,
+                              read_key_file)
+from ..common.config import load_settings
+from ..common.log import logger, redact
 from ..common.paths import key_file
 from ..segmind.client import SegmindClient
+from .guard import guarded, is_local_client, own_page_only, read_body
 
 ROUTE_PREFIX = "/segmind_motionctrl"
-ENV_KEY = "SEGMIND_API_KEY"
-MIN_KEY_LENGTH = 8
-MAX_KEY_LENGTH = 256
 MAX_BODY_BYTES = 4096
 HINT_CHARS = 4
 # Shorter keys would give away too large a share of themselves in the "ends in" hint.
 MIN_LENGTH_FOR_HINT = 12
-
-
-# Quotes and backslashes come from pasting a quoted string (clean_key strips only balanced outer quotes).
-_NEVER_IN_KEYS = set("\"'`\\")
 
 
 class KeyRejected(ValueError):
@@ -45,18 +43,15 @@ class KeyRejected(ValueError):
 # ---- the key itself ---------------------------------------------------------------------------------------
 
 def validate_key(raw):
+    """The pasted key, cleaned and checked by the same rules as the environment variable and the key file."""
     if not isinstance(raw, str):
         raise KeyRejected('Send the key as a JSON string: {"key": "..."}.')
-    key = clean_key(raw)
+    try:
+        key = check_key(raw, PASTED_PLACE)
+    except E.InvalidApiKeyError as exc:
+        raise KeyRejected(str(exc)) from None
     if not key:
-        raise KeyRejected("The key is empty. Copy it from https://cloud.segmind.com/console/api-keys and paste it.")
-    if len(key) > MAX_KEY_LENGTH:
-        raise KeyRejected(f"That is {len(key)} characters long; a Segmind key is about 20. Paste only the key.")
-    if len(key) < MIN_KEY_LENGTH:
-        raise KeyRejected(f"That is only {len(key)} characters long; a Segmind key is about 20. Paste the whole key.")
-    if not all("!" <= ch <= "~" and ch not in _NEVER_IN_KEYS for ch in key):
-        raise KeyRejected("The key contains spaces, quotes, line breaks or other characters a Segmind key never "
-                          "has. Paste only the key, on its own.")
+        raise KeyRejected(f"The key is empty. Copy it from {CONSOLE_URL} and paste it.")
     return key
 
 
@@ -105,23 +100,38 @@ def delete_key_file(path):
     return True
 
 
-def key_status(environ=None):
-    """Which key the node would use, described without the key: the environment variable wins over the file."""
-    env = os.environ if environ is None else environ
+def key_status(environ=None, show_path=True):
+    """Which key the node would use, described without the key: the environment variable wins over the file.
+
+    A value the node would refuse is reported as not set, with the reason in `problem`. `show_path=False`
+    (an answer to another machine) leaves the key file's path out, also from that reason.
+    """
     path = key_file()
-    env_key = clean_key(env.get(ENV_KEY))
-    file_key = read_key_file(path)
-    key, source = (env_key, "env") if env_key else (file_key, "file") if file_key else ("", None)
-    if key:
-        register_secret(key)
-    if file_key:
-        register_secret(file_key)
-    status = {"set": bool(key), "hint": key_hint(key), "source": source, "path": str(path),
-              "file_set": bool(file_key)}
-    if env_key:
-        status["note"] = (f"{ENV_KEY} is set in ComfyUI's environment, so the node uses that key; a key saved here "
-                          f"is used only once {ENV_KEY} is unset and ComfyUI restarted.")
+    env_key, env_problem = _checked(key_from_env, environ)
+    file_key, file_problem = _checked(read_key_file, path, file_place(path if show_path else None))
+    if env_key or env_problem:
+        source, key, problem = "env", env_key, env_problem
+    elif file_key or file_problem:
+        source, key, problem = "file", file_key, file_problem
+    else:
+        source, key, problem = None, "", None
+    status = {"set": bool(key), "hint": key_hint(key), "source": source, "file_set": bool(file_key)}
+    if show_path:
+        status["path"] = str(path)
+    if problem:
+        status["problem"] = problem
+    if source == "env":
+        status["note"] = (f"{ENV_VAR} is set in ComfyUI's environment, so the node uses that key; a key saved here "
+                          f"is used only once {ENV_VAR} is unset and ComfyUI restarted.")
     return status
+
+
+def _checked(read, *args):
+    """(key, None), or ("", the reason) when the place holds a value the node would refuse."""
+    try:
+        return read(*args), None
+    except E.InvalidApiKeyError as exc:
+        return "", str(exc)
 
 
 # ---- free key check ---------------------------------------------------------------------------------------
@@ -143,6 +153,11 @@ def check_key_answer(key, base_url):
                            "anything is billed)."}
     except E.SegmindError as exc:
         return {"ok": False, "checked": False, "credits": None, "message": f"Could not test the key: {exc}"}
+    except Exception as exc:  # the answer must never carry a library's own text: it can quote request headers
+        logger.warning("The key test failed unexpectedly (%s).", type(exc).__name__)
+        return {"ok": False, "checked": False, "credits": None,
+                "message": "The key test failed inside the pack (ComfyUI's log names the kind of error; the "
+                           "details are withheld because they could quote the key). Nothing was billed."}
     return {"ok": True, "checked": True, "credits": credits, "free_credits": free_credits,
             "message": _credits_message(hint, credits, free_credits)}
 
@@ -169,10 +184,17 @@ def _refuse(message, status=400):
     return _answer({"error": message}, status)
 
 
+def _is_local(request):
+    return is_local_client(request.remote, request.headers)
+
+
+def _file_words(request, path):
+    """The key file as error messages name it: its path only for a client on this machine."""
+    return f"the key file {path}" if _is_local(request) else "the pack's key file"
+
+
 async def _read_key(request):
-    raw = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:
-        raise KeyRejected(f"The request is larger than {MAX_BODY_BYTES} bytes; send only {{\"key\": \"...\"}}.")
+    raw = await read_body(request, MAX_BODY_BYTES)
     try:
         body = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
@@ -182,50 +204,57 @@ async def _read_key(request):
     return validate_key(body["key"])
 
 
+@guarded
 async def handle_save(request):
     try:
         key = await _read_key(request)
     except KeyRejected as exc:
         return _refuse(str(exc))
-    register_secret(key)
     path = key_file()
     try:
         write_key_file(path, key)
     except OSError as exc:
         logger.warning("Could not save the Segmind API key to %s: %s", path, exc)
-        return _refuse(f"Could not write the key file {path}: {exc.strerror or exc}", status=500)
+        return _refuse(f"Could not write {_file_words(request, path)}: {exc.strerror or 'error'}", status=500)
     logger.info("Segmind API key saved to %s (ends in %s).", path, key_hint(key))
     status = key_status()
     answer = {"set": True, "hint": key_hint(key), "source": status["source"]}
     if status["source"] == "env":
-        answer["warning"] = status["note"]
+        answer["warning"] = " ".join(filter(None, (status["note"], status.get("problem"))))
     return _answer(answer)
 
 
+@own_page_only
 async def handle_status(request):
-    return _answer(key_status())
+    return _answer(key_status(show_path=_is_local(request)))
 
 
+@guarded
 async def handle_clear(request):
     path = key_file()
     try:
         deleted = delete_key_file(path)
     except OSError as exc:
-        return _refuse(f"Could not delete the key file {path}: {exc.strerror or exc}", status=500)
+        return _refuse(f"Could not delete {_file_words(request, path)}: {exc.strerror or 'error'}", status=500)
     if deleted:
         logger.info("Segmind API key file %s deleted.", path)
-    return _answer({"deleted": deleted, **key_status()})
+    return _answer({"deleted": deleted, **key_status(show_path=_is_local(request))})
 
 
+@guarded
 async def handle_test(request):
+    path = key_file()
     try:
         settings = load_settings()
-        key = find_api_key(key_files=[key_file()])
-    except E.MissingApiKeyError:
-        return _answer({"ok": False, "checked": False, "credits": None,
-                        "message": "No key is set: save one first (or set SEGMIND_API_KEY)."})
+        # The node's order (the environment variable wins), with the file's path named only to this machine.
+        key = key_from_env() or read_key_file(path, file_place(path if _is_local(request) else None))
+    except E.InvalidApiKeyError as exc:  # its message names the place and never quotes the value
+        return _answer({"ok": False, "checked": False, "credits": None, "message": str(exc)})
     except ValueError as exc:  # a malformed SEGMIND_* variable: its own message says which and how to fix it
         return _answer({"ok": False, "checked": False, "credits": None, "message": str(exc)})
+    if not key:
+        return _answer({"ok": False, "checked": False, "credits": None,
+                        "message": f"No key is set: save one first (or set {ENV_VAR})."})
     # requests blocks; ComfyUI's event loop also serves the UI and the websocket.
     answer = await asyncio.get_running_loop().run_in_executor(None, check_key_answer, key, settings.base_url)
     return _answer(answer)

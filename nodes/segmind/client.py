@@ -83,7 +83,8 @@ class SegmindClient:
     @classmethod
     def from_env(cls, key_files=(), environ=None, other_places=(), **overrides):
         """A client configured from SEGMIND_* settings and the key's places, as the node uses it."""
-        from ..common.config import find_api_key, load_settings
+        from ..common.api_key import find_api_key
+        from ..common.config import load_settings
 
         settings = load_settings(environ)
         key = find_api_key(environ, key_files, other_places)

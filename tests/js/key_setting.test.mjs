@@ -57,6 +57,8 @@ test("status lines", () => {
   assert.match(env, /…3333/);
   assert.match(env, /saved key exists but is not used/);
   assert.match(statusText(null), /unknown/);
+  const refused = "Invalid Segmind API key: the key file /x/api_key.txt holds more than one line.";
+  assert.equal(statusText({ set: false, hint: null, source: "file", file_set: false, problem: refused }), refused);
 });
 
 test("toasts for saving", () => {
