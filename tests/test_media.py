@@ -99,6 +99,73 @@ def test_big_images_are_downscaled_before_upload():
     assert png_pixels(batch_to_base64(big)[0]).shape == (768, 1024, 3)
 
 
+# ---- unsigned, signed and unreadable images ---------------------------------------------------------------
+
+def test_uint16_images_are_scaled_by_their_range_not_read_as_floats():
+    # A 16-bit loader's mid-grey is 32768, not 0.5: read as a float it would clip to white (and be paid for).
+    grey = torch.from_numpy(np.full((1, 64, 64, 3), 32768, np.uint16))
+    assert png_pixels(batch_to_base64(grey)[0])[0, 0].tolist() == [128, 128, 128]
+    every_value = np.arange(65536, dtype=np.uint16).reshape(256, 256)
+    image = np.repeat(every_value[:, :, None], 3, axis=2)[None]
+    expected = np.rint(every_value.astype(np.float64) * 255 / 65535).astype(np.uint8)
+    for source in (image, torch.from_numpy(image)):  # numpy array and torch.uint16 tensor
+        np.testing.assert_array_equal(png_pixels(batch_to_base64(source)[0])[..., 0], expected)
+
+
+@pytest.mark.parametrize("dtype", [np.uint32, np.uint64])
+def test_wider_unsigned_images_use_their_full_range(dtype):
+    top = np.iinfo(dtype).max
+    values = np.array([0, top // 2, top // 2 + 1, top], dtype)  # black, just under and over half, white
+    image = np.broadcast_to(values[None, :, None, None], (1, 4, 64, 3)).repeat(16, axis=1)
+    pixels = png_pixels(batch_to_base64(image)[0])
+    assert pixels[::16, 0, 0].tolist() == [0, 127, 128, 255]
+
+
+@pytest.mark.parametrize("bad,words", [
+    (torch.full((1, 64, 64, 3), 100, dtype=torch.int16), "int16 values (signed integers)"),
+    (np.full((1, 64, 64, 3), 100, np.int32), "int32 values (signed integers)"),
+    (torch.zeros(1, 64, 64, 3, dtype=torch.int64), "int64"),
+    (torch.ones(1, 64, 64, 3, dtype=torch.bool), "boolean"),
+    (np.ones((1, 64, 64, 3), bool), "boolean"),
+    (torch.zeros(1, 64, 64, 3, dtype=torch.complex64), "complex64"),
+], ids=["torch int16", "numpy int32", "torch int64", "torch bool", "numpy bool", "complex"])
+def test_signed_boolean_and_other_images_are_refused_with_what_to_do(bad, words):
+    with pytest.raises(InvalidImageError) as caught:
+        batch_to_base64(bad)
+    message = str(caught.value)
+    assert words in message and "The image input" in message
+    assert "float 0..1 IMAGE" in message and "Nothing was sent to Segmind." in message
+
+
+def test_a_meta_tensor_is_a_clear_error_not_a_torch_traceback():
+    with pytest.raises(InvalidImageError, match="'meta' device: it has a shape but no pixel data") as caught:
+        batch_to_base64(torch.zeros(1, 64, 64, 3, device="meta"))
+    assert "The image input" in str(caught.value) and "Nothing was sent to Segmind." in str(caught.value)
+
+
+class _UnreadableTensor:
+    """Quacks like a CUDA tensor whose copy to the CPU fails, as after a device-side error."""
+    dtype = torch.float32
+    device = torch.device("cuda") if hasattr(torch, "device") else None
+
+    def __init__(self, error):
+        self.error = error
+
+    def detach(self):
+        return self
+
+    def cpu(self):
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [RuntimeError("CUDA error: an illegal memory access was encountered"),
+                                   NotImplementedError("Cannot copy out of meta tensor; no data!")])
+def test_a_tensor_whose_data_cannot_be_read_is_a_clear_error(error):
+    with pytest.raises(InvalidImageError, match="pixel data of the image input could not be read") as caught:
+        batch_to_base64(_UnreadableTensor(error))
+    assert str(error) in str(caught.value) and "Nothing was sent to Segmind." in str(caught.value)
+
+
 # ---- MP4 ⇄ frames ------------------------------------------------------------------------------------------
 
 def smooth_frames(count=14, width=96, height=64, seed=2):
