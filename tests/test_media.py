@@ -13,6 +13,7 @@ from PIL import Image
 
 from conftest import textured_image
 from nodes.common.errors import InvalidImageError, VideoDecodeError
+from nodes.media.color_match import match_colors, srgb_to_lab
 from nodes.media.image_codec import batch_to_base64, upload_size
 from nodes.media.video_codec import (MAX_FRAMES, MAX_SIDE, VideoInfo, allocate_frames, decode_video, encode_mp4,
                                      video_info)
@@ -367,3 +368,105 @@ def test_a_batch_buffer_has_a_limit_too():
     assert allocate_frames(28, 576, 1024).shape == (28, 576, 1024, 3)
     with pytest.raises(VideoDecodeError, match="run fewer images at once"):
         allocate_frames(10_000, 1024, 1024)
+
+
+# ---- colour matching for chained clips ---------------------------------------------------------------------
+
+def lab_to_srgb_reference(lab):
+    """CIE Lab (D65) → sRGB in float64, written from the definitions, independent of color_match."""
+    delta = 6 / 29
+    fy = (lab[..., 0] + 16) / 116
+    f = np.stack([fy + lab[..., 1] / 500, fy, fy - lab[..., 2] / 200], -1)
+    xyz = np.where(f > delta, f ** 3, 3 * delta ** 2 * (f - 4 / 29)) * np.array([0.95047, 1.0, 1.08883])
+    to_xyz = np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750],
+                       [0.0193339, 0.1191920, 0.9503041]])
+    linear = np.clip(xyz @ np.linalg.inv(to_xyz).T, 0, 1)
+    return np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
+
+
+def chained_clip(count=6, width=96, height=64, seed=5):
+    """float32 frames of a moving picture in mid-range colours (nothing near the gamut's edges)."""
+    return (0.2 + 0.6 * smooth_frames(count, width, height, seed) / 255.0).astype(np.float32)
+
+
+def test_lab_conversion_gives_the_published_values():
+    rgb = np.array([[1, 1, 1], [0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [0.5, 0.5, 0.5]], np.float32)
+    published = [[100, 0, 0], [0, 0, 0], [53.24, 80.09, 67.20], [87.73, -86.18, 83.18], [32.30, 79.19, -107.86],
+                 [53.39, 0, 0]]
+    np.testing.assert_allclose(srgb_to_lab(rgb), published, atol=0.01)
+    lab = srgb_to_lab(chained_clip(count=1))
+    np.testing.assert_allclose(lab_to_srgb_reference(lab), chained_clip(count=1), atol=2e-5)
+
+
+def test_matching_a_clip_to_its_own_reference_changes_nothing():
+    frames = chained_clip()
+    original = frames.copy()
+    result = match_colors(frames, frames[0], frames[0].copy())
+    assert result is frames  # corrected in place, as documented
+    np.testing.assert_allclose(result, original, atol=1e-4)
+
+
+def test_a_lab_offset_between_clips_is_undone():
+    previous_last = chained_clip(count=1, seed=6)[0]
+    truth = chained_clip(seed=6)  # what this clip should look like: it starts where the previous one ended
+    truth[0] = previous_last
+    shifted = lab_to_srgb_reference(srgb_to_lab(truth) + [3.0, -4.0, 5.0]).astype(np.float32)
+    assert np.abs(shifted - truth).mean() * 255 > 3  # a visible jump at the join
+    corrected = match_colors(shifted, shifted[0], previous_last)
+    assert np.abs(corrected - truth).mean() * 255 < 0.2
+    assert np.abs(corrected - truth).max() * 255 < 1.5
+
+
+def test_a_per_channel_gain_is_mostly_undone():
+    # A gain on R, G, B is not an offset in Lab, so only its average can be taken out exactly.
+    truth = chained_clip(seed=7)
+    shifted = np.clip(truth * np.array([0.93, 1.0, 1.08], np.float32), 0, 1)
+    corrected = match_colors(shifted.copy(), shifted[0], truth[0])
+    lab_error = np.abs(srgb_to_lab(corrected[0]).mean(axis=(0, 1)) - srgb_to_lab(truth[0]).mean(axis=(0, 1)))
+    assert lab_error.max() < 0.05
+    assert np.abs(corrected - truth).mean() < np.abs(shifted - truth).mean() / 3
+
+
+@pytest.mark.parametrize("target", [np.zeros((8, 8, 3), np.float32), np.ones((8, 8, 3), np.float32)],
+                         ids=["black", "white"])
+def test_extreme_references_keep_the_frames_in_range(target):
+    frames = match_colors(chained_clip(), chained_clip(count=1)[0], target)
+    assert np.isfinite(frames).all() and frames.min() >= 0.0 and frames.max() <= 1.0
+
+
+def test_a_flat_reference_moves_colours_without_amplifying_noise():
+    flat = np.full((1, 32, 32, 3), [0.4, 0.5, 0.6], np.float32)
+    noisy = flat + np.random.default_rng(8).normal(0, 0.5 / 255, flat.shape).astype(np.float32)
+    target = np.full((32, 32, 3), [0.5, 0.5, 0.5], np.float32)
+    corrected = match_colors(noisy.copy(), noisy[0], target)  # a ratio of noise stds would blow the noise up
+    assert np.isfinite(corrected).all()
+    assert np.abs(corrected - 0.5).max() * 255 < 2.5
+    assert corrected.std() <= noisy.std() * 1.5
+
+
+def test_chunks_and_threads_do_not_change_the_result():
+    frames = chained_clip(count=3, width=160, height=96)
+    source, target = frames[0].copy(), chained_clip(count=1, width=160, height=96, seed=9)[0]
+    whole = match_colors(frames.copy(), source, target, workers=1)
+    pieces = match_colors(frames.copy(), source, target, chunk_pixels=1000, workers=3)
+    np.testing.assert_array_equal(whole, pieces)
+
+
+def test_colour_matching_memory_is_bounded_by_its_chunks():
+    # Scratch is ~1.7 MiB per thread (three planes of CHUNK_PIXELS) plus one set for the statistics,
+    # whatever the clip's length; converting the clip whole would need several times its 44 MiB.
+    frames = chained_clip(count=14, width=512, height=512)
+    tracemalloc.start()
+    try:
+        match_colors(frames, frames[0], frames[-1].copy(), workers=2)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2 ** 20
+
+
+def test_colour_matching_refuses_what_is_not_a_clip():
+    with pytest.raises(ValueError, match=r"frames \[N,H,W,3\]"):
+        match_colors(np.zeros((64, 64, 3), np.float32), np.zeros((8, 8, 3)), np.zeros((8, 8, 3)))
+    with pytest.raises(ValueError, match="NaN"):
+        match_colors(chained_clip(count=1), np.full((8, 8, 3), np.nan), np.zeros((8, 8, 3)))
