@@ -1,9 +1,12 @@
-"""MP4 bytes → [N,H,W,3] float32 frames tensor: the pack's decoder and the common alternatives.
+"""MP4 bytes → [N,H,W,3] float32 frames tensor: the pack's decoder, the PyAV floor and the alternatives.
 
-The alternatives end with the same float conversion, `u8.astype(np.float32) / 255`, the idiom most
-video-loading code uses; the pack instead writes each decoded frame straight into one preallocated float32
-buffer (nodes/video_codec.py), and so does pyav_direct, a suggestion that drops the imageio layer. Each
-function returns a torch tensor, as a ComfyUI IMAGE output needs.
+The PyAV floor is the least any decoder of these clips must do (demux, H.264 decode, yuv → rgb24 and one
+uint8 → float32 pass into a preallocated buffer), written as plainly as possible: the pack's decode_video
+is measured against it. The alternatives end with the float conversion most video-loading code uses,
+`u8.astype(np.float32) / 255`. Each function returns a torch tensor, as a ComfyUI IMAGE output needs.
+
+imageio is not a dependency of the pack any more; when it is installed (tests/requirements.txt lists it for
+this benchmark) its rows show what the pack did before: `imageio_before` is the pack's old decode_video.
 """
 
 import io
@@ -14,11 +17,16 @@ import subprocess
 import tempfile
 
 import av
-import imageio.v3 as iio
 import numpy as np
 import torch
 
+from nodes.media.video_codec import decode_video, video_info
 from nodes.node_outputs import frames_of
+
+try:
+    import imageio.v3 as iio
+except ImportError:  # the pack does not need it; only the "before" rows do
+    iio = None
 
 
 def pack(data):
@@ -34,6 +42,48 @@ def pack_batch(data):
     """The node's path for a batch of images: frames_of() over several clips, joined into one tensor."""
     frames = frames_of([data] * BATCH_CLIPS)
     return torch.from_numpy(np.ascontiguousarray(frames, dtype=np.float32))
+
+
+def pack_decode(data):
+    return decode_video(data).frames
+
+
+def pack_info(data):
+    return video_info(data)
+
+
+def pyav_floor(data):
+    """Demux + decode + rgb24 + one float32 pass into a buffer sized from the header: nothing more."""
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.video[0]
+        buffer = np.empty((stream.frames, stream.height, stream.width, 3), dtype=np.float32)
+        for i, frame in enumerate(container.decode(stream)):
+            np.multiply(frame.to_ndarray(format="rgb24"), np.float32(1.0 / 255.0), out=buffer[i], casting="unsafe")
+    return buffer
+
+
+def imageio_before(data):
+    """The pack's decode_video before this change: imageio's PyAV plugin, frames into one float32 buffer."""
+    with iio.imopen(io.BytesIO(data), "r", plugin="pyav") as video:
+        count = video.properties().shape[0]
+        buffer = None
+        for i, frame in enumerate(video.iter(format="rgb24")):
+            if buffer is None:
+                buffer = np.empty((count,) + frame.shape, dtype=np.float32)
+            np.multiply(frame, np.float32(1.0 / 255.0), out=buffer[i], casting="unsafe")
+    return buffer
+
+
+def floor_methods():
+    """(name, function) rows of the floor table, the floor first; the imageio row only when installed."""
+    rows = [
+        ("PyAV floor: decode + rgb24 + float32 into one buffer (benchmarks/bench_decode.py)", pyav_floor),
+        ("pack: decode_video", pack_decode),
+        ("pack: video_info (decodes every frame, no RGB conversion)", pack_info),
+    ]
+    if iio is not None:
+        rows.append(("before: the pack's decode_video on imageio's PyAV plugin", imageio_before))
+    return rows
 
 
 def _to_float(u8):
@@ -92,19 +142,16 @@ def _size_from_log(log):
     return int(match.group(1)), int(match.group(2))
 
 
-SUGGESTION = "(suggestion, not pack code) PyAV directly → preallocated float32"
-
-
 def methods(exe):
-    """(name, function) pairs, the pack first; the ffmpeg row only when a binary exists."""
-    rows = [
-        ("pack: decode_video → preallocated float32 → torch.from_numpy", pack),
-        ("imageio default plugin: iio.imread(index=None) + float copy", imageio_default),
-        ("PyAV list of frames → np.stack + float copy (naive)", pyav_list_stack),
-    ]
+    """(name, function) pairs, the pack first; the imageio and ffmpeg rows only when they are installed."""
+    rows = [("pack: decode_video → preallocated float32 → torch.from_numpy", pack)]
+    if iio is not None:
+        rows.append(("imageio default plugin: iio.imread(index=None) + float copy", imageio_default))
+    rows.append(("PyAV list of frames → np.stack + float copy (naive)", pyav_list_stack))
     if exe:
         rows.append(("ffmpeg subprocess → rawvideo rgb24 pipe + float copy", lambda d: ffmpeg_pipe(d, exe)))
-    rows.append((SUGGESTION, pyav_direct))
+    rows.append(("PyAV floor (decode + rgb24 + float32 into one buffer) → torch.from_numpy",
+                 lambda d: torch.from_numpy(pyav_floor(d))))
     return rows
 
 
@@ -113,30 +160,18 @@ def memory_methods(exe):
     rows = methods(exe)
     rows.insert(1, (f"pack, batch of {BATCH_CLIPS} clips: frames_of (one buffer for the batch) → torch.from_numpy",
                     pack_batch))
+    if iio is not None:
+        rows.insert(2, ("before: the pack's decode_video on imageio's PyAV plugin → torch.from_numpy",
+                        lambda d: torch.from_numpy(imageio_before(d))))
     return rows
 
 
 def imageio_default_plugin(data):
     """Which plugin imageio's default choice ends up using for these bytes (for the report)."""
+    if iio is None:
+        return "imageio not installed"
     with iio.imopen(data, "r") as file:
         return type(file).__name__
-
-
-def pyav_direct(data):
-    """Not the pack's code: PyAV without imageio, straight into one preallocated float32 buffer, to show what
-    dropping the imageio layer would give (same frames, same memory shape as the pack)."""
-    with av.open(io.BytesIO(data)) as container:
-        stream = container.streams.video[0]
-        buffer, count = None, 0
-        for frame in container.decode(stream):
-            rgb = frame.to_ndarray(format="rgb24")
-            if buffer is None:
-                buffer = np.empty((max(stream.frames, 1),) + rgb.shape, dtype=np.float32)
-            if count == buffer.shape[0]:  # the container under-reported its frames: grow once (rare)
-                buffer = np.concatenate([buffer, np.empty_like(buffer)])
-            np.multiply(rgb, np.float32(1.0 / 255.0), out=buffer[count], casting="unsafe")
-            count += 1
-    return torch.from_numpy(buffer[:count])
 
 
 # ---- pieces of the pack's decode, to split its time ---------------------------------------------------------
@@ -157,7 +192,7 @@ def rgb_frames(data):
 
 
 def float_fill(frames):
-    """The pack's uint8 → float32 step (nodes/video_codec.py) over already decoded frames."""
+    """The pack's uint8 → float32 step (nodes/media/video_codec.py) over already decoded frames."""
     buffer = np.empty((len(frames),) + frames[0].shape, dtype=np.float32)
     for i, frame in enumerate(frames):
         np.multiply(frame, np.float32(1.0 / 255.0), out=buffer[i], casting="unsafe")

@@ -64,7 +64,6 @@ def _ffmpeg_version(exe):
 
 def machine_rows(ffmpeg_exe):
     import av
-    import imageio
     import numpy
     import PIL
     import torch
@@ -81,10 +80,17 @@ def machine_rows(ffmpeg_exe):
         ("numpy", numpy.__version__),
         ("Pillow", PIL.__version__),
         ("PyAV", f"{av.__version__} (libavcodec {libavcodec})"),
-        ("imageio", imageio.__version__),
+        ("imageio", _version_of("imageio")),
         ("ffmpeg binary", _ffmpeg_version(ffmpeg_exe)),
         ("Date (UTC)", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")),
     ]
+
+
+def _version_of(module):
+    try:
+        return __import__(module).__version__ + " (benchmark comparison only; the pack does not use it)"
+    except ImportError:
+        return "not installed (its rows are skipped)"
 
 
 def table(header, rows):

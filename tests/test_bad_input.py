@@ -46,6 +46,27 @@ def test_images_rejected_before_sending(pack, server, image, words):
     assert words in rejected(pack, server, image, "InvalidImageError")
 
 
+@pytest.mark.parametrize("image,words", [
+    (torch.full((1, 64, 64, 3), 1000, dtype=torch.int16), "int16 values (signed integers)"),
+    (torch.ones(1, 64, 64, 3, dtype=torch.bool), "boolean values"),
+    (torch.zeros(1, 64, 64, 3, device="meta"), "'meta' device: it has a shape but no pixel data"),
+], ids=["int16", "bool", "meta tensor"])
+def test_signed_boolean_and_meta_images_rejected_before_sending(pack, server, image, words):
+    message = rejected(pack, server, image, "InvalidImageError")
+    assert words in message and "The image input" in message and "Nothing was sent to Segmind." in message
+
+
+def test_a_16_bit_image_is_uploaded_at_its_own_brightness(pack, server):
+    # Read as floats, 32767 would clip to white: a white frame uploaded and paid for.
+    from PIL import Image
+    import base64
+    import io
+    grey = torch.from_numpy(np.full((1, 64, 96, 3), 65535 // 2, np.uint16))
+    accepted(pack, server, grey)
+    sent = np.asarray(Image.open(io.BytesIO(base64.b64decode(server.accepted_posts()[0].json["input_image"]))))
+    assert sent.shape == (64, 96, 3) and set(np.unique(sent)) <= {127, 128}
+
+
 @pytest.mark.parametrize("make", [
     lambda: torch.from_numpy(np.dstack([textured_image(), np.ones((64, 96, 1), np.float32)]))[None],  # RGBA
     lambda: torch.from_numpy(textured_image()[..., :1].copy())[None],  # grayscale

@@ -32,8 +32,22 @@ def test_requirements_leave_comfyuis_own_packages_alone():
     names = [re.split(r"[<>=!~ \[]", line.strip())[0].lower()
              for line in (ROOT / "requirements.txt").read_text().splitlines()
              if line.strip() and not line.startswith("#")]
-    assert set(names) == {"requests", "numpy", "pillow", "imageio"}
+    assert set(names) == {"requests", "numpy", "pillow"}
     assert not any("==" in line for line in (ROOT / "requirements.txt").read_text().splitlines())
+
+
+def test_the_pack_never_imports_imageio():
+    # Its PyAV plugin ran two full gc.collect() per clip, a pause of the whole ComfyUI server that grew with
+    # the host's live objects; the codecs use PyAV directly, and imageio is not a dependency any more.
+    for path in [*(ROOT / "nodes").rglob("*.py"), ROOT / "__init__.py"]:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            assert not any(name.split(".")[0] == "imageio" for name in names), path
 
 
 def test_published_archive_excludes_tests():

@@ -1,10 +1,14 @@
 """ComfyUI IMAGE batch → one lossless PNG per image → raw base64, as Segmind's `input_image` wants it.
 
-Accepts torch tensors or numpy arrays shaped [B,H,W,C] or [H,W,C], C = 1, 3 or 4, floats 0..1. An alpha
-channel is dropped (the colour under it is kept), which is what ComfyUI's own Load Image does with RGBA
-files. Values outside 0..1 are clipped; NaN and infinity are errors, since they mean a broken upstream node.
-Images under 64 px on a side are refused. Images larger than the model uses are downscaled (Lanczos) to the smallest size that still covers 1024x576
-in the image's own orientation; smaller ones are never upscaled.
+Accepts torch tensors or numpy arrays shaped [B,H,W,C] or [H,W,C], C = 1, 3 or 4: floats 0..1 (ComfyUI's
+IMAGE), or unsigned integers scaled by their type's full range (uint8 /255, uint16 /65535, ...), as a
+16-bit PNG loader gives them. Signed integers and booleans are refused: they have no agreed pixel range
+(they are usually masks, label maps or latents), and guessing one would upload, and bill, a wrong picture.
+An alpha channel is dropped (the colour under it is kept), which is what ComfyUI's own Load Image does with
+RGBA files. Values outside 0..1 are clipped; NaN and infinity are errors, since they mean a broken upstream
+node. Images under 64 px on a side are refused. Images larger than the model uses are downscaled (Lanczos)
+to the smallest size that still covers 1024x576 in the image's own orientation; smaller ones are never
+upscaled.
 """
 
 import base64
@@ -19,6 +23,7 @@ MODEL_LONG_SIDE = 1024
 MODEL_SHORT_SIDE = 576
 MIN_SIDE = 64  # smaller is surely a wiring mistake (a mask, a thumbnail): refuse it before paying
 PNG_COMPRESS_LEVEL = 4  # lossless either way; 4 is near the size of 9 at a fraction of the time
+NOTHING_SENT = "Nothing was sent to Segmind."  # every refusal says so: the user was not billed
 
 
 def to_numpy_batch(images, name="image"):
@@ -28,7 +33,8 @@ def to_numpy_batch(images, name="image"):
         array = array[None]
     if array.ndim != 4:
         raise InvalidImageError(f"The {name} input has shape {tuple(array.shape)}; expected an IMAGE batch "
-                                "[batch, height, width, channels]. Connect an IMAGE output (e.g. Load Image).")
+                                "[batch, height, width, channels]. Connect an IMAGE output (e.g. Load Image). "
+                                f"{NOTHING_SENT}")
     if array.shape[0] == 0:
         raise InvalidImageError(f"The {name} input is an empty batch (0 images). Nothing was sent to Segmind.")
     if array.shape[1] < MIN_SIDE or array.shape[2] < MIN_SIDE:
@@ -37,29 +43,72 @@ def to_numpy_batch(images, name="image"):
             f"{MIN_SIDE}x{MIN_SIDE} (it would stretch it to 1024x576). Nothing was sent to Segmind.")
     if array.shape[3] not in (1, 3, 4):
         raise InvalidImageError(f"The {name} input has {array.shape[3]} channels; expected 1 (gray), 3 (RGB) or "
-                                "4 (RGBA). Is a MASK or latent connected instead of an IMAGE?")
+                                "4 (RGBA). Is a MASK or latent connected instead of an IMAGE? "
+                                f"{NOTHING_SENT}")
     return array
 
 
 def _as_numpy(images, name):
     if hasattr(images, "detach"):  # a torch tensor; torch itself is not imported here
-        tensor = images.detach()
-        if tensor.device.type != "cpu":
-            tensor = tensor.cpu()
-        if str(tensor.dtype) in ("torch.float32", "torch.uint8"):
-            return tensor.numpy()
-        return tensor.float().numpy()  # float16 / bfloat16 have no numpy view
+        return _tensor_as_numpy(images, name)
     try:
         array = np.asarray(images)
     except Exception as exc:
-        raise InvalidImageError(f"The {name} input is not an image ({type(images).__name__}).") from exc
-    if array.dtype.kind not in "fiub":
-        raise InvalidImageError(f"The {name} input holds {array.dtype} values, not image pixels.")
+        raise InvalidImageError(f"The {name} input is not an image ({type(images).__name__}). "
+                                f"{NOTHING_SENT}") from exc
+    _check_pixel_type(array.dtype.kind, str(array.dtype), name)
     return array
 
 
+def _tensor_as_numpy(tensor, name):
+    dtype = str(tensor.dtype).removeprefix("torch.")
+    if dtype.startswith(("float", "bfloat")):
+        kind = "f"
+    elif dtype in ("uint8", "uint16", "uint32", "uint64"):
+        kind = "u"
+    elif dtype == "bool":
+        kind = "b"
+    elif dtype.startswith("int"):
+        kind = "i"
+    else:  # complex, quantized, bit-packed...
+        kind = "?"
+    _check_pixel_type(kind, dtype, name)
+    device = getattr(tensor.device, "type", str(tensor.device))
+    if device == "meta":
+        raise InvalidImageError(f"The {name} input is a tensor on the 'meta' device: it has a shape but no pixel "
+                                "data (an upstream node passed a placeholder instead of an image). Connect an IMAGE "
+                                f"output that holds pixels (e.g. Load Image). {NOTHING_SENT}")
+    try:
+        tensor = tensor.detach()
+        if device != "cpu":
+            tensor = tensor.cpu()
+        if kind == "f" and dtype != "float32":
+            tensor = tensor.float()  # bfloat16 and the float8 types have no numpy view; one rule for all
+        return tensor.numpy()
+    except (NotImplementedError, RuntimeError, TypeError) as exc:  # what torch raises for unreadable data
+        raise InvalidImageError(f"The pixel data of the {name} input could not be read ({type(exc).__name__}: "
+                                f"{exc}). Connect an IMAGE output that holds pixels (e.g. Load Image). "
+                                f"{NOTHING_SENT}") from exc
+
+
+def _check_pixel_type(kind, dtype, name):
+    """Floats and unsigned integers are pixels; anything else is refused with what to do instead."""
+    if kind in ("f", "u"):
+        return
+    if kind == "i":
+        problem = (f"holds {dtype} values (signed integers), which have no agreed pixel range (is it a mask, a "
+                   "label map or a latent?)")
+        fix = " (e.g. divide it by its largest possible value)"
+    elif kind == "b":
+        problem, fix = "holds boolean values (a mask?), not pixels", " (e.g. with Convert Mask to Image)"
+    else:
+        problem, fix = f"holds {dtype} values, not image pixels", ""
+    raise InvalidImageError(f"The {name} input {problem}. Convert it to a float 0..1 IMAGE first{fix}. "
+                            f"{NOTHING_SENT}")
+
+
 def image_to_uint8(image, name="image", index=0):
-    """One [H,W,C] float image → [H,W,3] uint8, with the checks above."""
+    """One [H,W,C] float or unsigned-integer image → [H,W,3] uint8, with the checks above."""
     if image.dtype.kind == "f":
         if not np.isfinite(image).all():
             raise InvalidImageError(f"Image {index + 1} of the {name} input contains NaN or infinite values, "
@@ -68,13 +117,25 @@ def image_to_uint8(image, name="image", index=0):
         pixels = np.rint(pixels, out=pixels).astype(np.uint8)
     elif image.dtype == np.uint8:
         pixels = image
-    else:
-        pixels = np.clip(image, 0, 255).astype(np.uint8)
+    elif image.dtype.kind == "u":
+        pixels = _unsigned_to_uint8(image)
+    else:  # only reachable when called without to_numpy_batch's checks
+        _check_pixel_type(image.dtype.kind, str(image.dtype), name)
     if pixels.shape[2] == 1:
         pixels = np.repeat(pixels, 3, axis=2)
     elif pixels.shape[2] == 4:
         pixels = pixels[:, :, :3]
     return np.ascontiguousarray(pixels)
+
+
+def _unsigned_to_uint8(image):
+    """Unsigned integers → uint8 by the type's full range, rounded to nearest, in integer arithmetic (exact,
+    and no float copy of a large 16-bit image). Every such maximum is 255 x an odd divisor (65535 = 255 x 257),
+    so the result is round(x / divisor), and a remainder is never exactly half of it."""
+    divisor = np.iinfo(image.dtype).max // 255
+    quotient, remainder = np.divmod(image, image.dtype.type(divisor))
+    quotient += remainder > divisor // 2
+    return quotient.astype(np.uint8)
 
 
 def upload_size(width, height):
