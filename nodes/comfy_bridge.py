@@ -67,6 +67,42 @@ class Progress:
         send_text(self.node_id, message)
 
 
+def current_prompt_id():
+    """The id of the queued run (prompt) this node belongs to, or None outside ComfyUI.
+
+    ComfyUI sets a context variable per node task (comfy_execution.utils.get_executing_context), which an async
+    node's coroutine sees; PromptServer.last_prompt_id is the fallback for older builds (set per prompt).
+    """
+    utils = _module("comfy_execution.utils")
+    getter = getattr(utils, "get_executing_context", None) if utils else None
+    if getter is not None:
+        try:
+            context = getter()
+        except Exception:
+            context = None
+        if context is not None and getattr(context, "prompt_id", None):
+            return str(context.prompt_id)
+    server = _module("server")
+    instance = getattr(getattr(server, "PromptServer", None), "instance", None) if server else None
+    prompt_id = getattr(instance, "last_prompt_id", None)
+    return str(prompt_id) if prompt_id else None
+
+
+def send_event(event, data):
+    """A websocket event for the pack's frontend. `data` must be plain JSON (ComfyUI dies on anything else)."""
+    server = _module("server")
+    instance = getattr(getattr(server, "PromptServer", None), "instance", None) if server else None
+    if instance is None or not hasattr(instance, "send_sync"):
+        return
+    try:
+        import json
+
+        json.dumps(data)  # refuse here what would otherwise kill ComfyUI's message loop
+        instance.send_sync(event, data, getattr(instance, "client_id", None))
+    except Exception as exc:
+        logger.debug("Could not send the %s event: %s", event, exc)
+
+
 def send_text(node_id, message):
     server = _module("server")
     instance = getattr(getattr(server, "PromptServer", None), "instance", None) if server else None

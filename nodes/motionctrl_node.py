@@ -1,19 +1,18 @@
-"""The paid node: MotionCtrl SVD on Segmind's API, inside a ComfyUI graph."""
+"""The paid node: MotionCtrl SVD on Segmind's API, inside a ComfyUI graph.
 
+Its FUNCTION is a coroutine, so ComfyUI runs several paid nodes of one graph side by side (it parks a
+pending async node and runs the other ready ones); all the waiting happens in the job engine's threads.
+"""
+
+import asyncio
 import time
 
 from . import node_inputs
-from .comfy_bridge import Progress, interrupted, raise_interrupt
-from .common.config import load_settings
-from .common.errors import CancelledError
-from .jobs.batch import COST_PER_CALL, run_batch
-from .node_outputs import frames_of, node_result
-from .common.paths import cache_dir, concurrency, key_file
-from .jobs.cache import ResultCache
-from .segmind.client import SegmindClient
-
-
-SETTINGS_PLACE = "paste it in ComfyUI's Settings > Segmind MotionCtrl > Segmind API key (it is saved to that file)"
+from .jobs.batch import run_batch
+from .jobs.engine import get_engine
+from .node_outputs import node_result
+from .node_run import NodeRun, run_paid
+from .segmind.contract import PRICE_PER_CALL
 
 
 class SegmindMotionCtrlSVD(node_inputs.MotionCtrlNodeBase):
@@ -25,42 +24,16 @@ class SegmindMotionCtrlSVD(node_inputs.MotionCtrlNodeBase):
         "the workflow).")
     FUNCTION = "generate"
 
-    def generate(self, image, unique_id=None, **widgets):
+    async def generate(self, image, unique_id=None, **widgets):
         params = node_inputs.params_from(widgets)
-        settings = load_settings()
-        progress = Progress(unique_id)
-        started = time.monotonic()
-        ticker = _Ticker(progress)
-
-        def client_factory():
-            return SegmindClient.from_env(key_files=[key_file()], other_places=[SETTINGS_PLACE])
-
-        try:
-            clips = run_batch(image, params, base_url=settings.base_url, client_factory=client_factory,
-                              cache=ResultCache(cache_dir()), concurrency=concurrency(),
-                              should_cancel=interrupted, on_tick=ticker)
-        except CancelledError as exc:
-            raise_interrupt(exc)
-        frames = frames_of([c.video for c in clips])
-        status = status_line(clips, time.monotonic() - started)
-        progress.update(progress.total)
-        progress.text(status)
-        return node_result(frames, params["fps"], [c.video for c in clips], status, "segmind_motionctrl")
-
-
-class _Ticker:
-    """Feeds ComfyUI's progress bar every tick and the node's status text when it changes."""
-
-    def __init__(self, progress):
-        self.progress = progress
-        self.last_text = None
-
-    def __call__(self, status):
-        self.progress.update(status.fraction() * self.progress.total)
-        text = status.text()
-        if text != self.last_text:
-            self.last_text = text
-            self.progress.text(text)
+        run = NodeRun(unique_id)
+        outcome = await run_paid(run, lambda env: run_batch(image, params, **env))
+        status = status_line(outcome.clips, time.monotonic() - run.started)
+        result = await asyncio.get_running_loop().run_in_executor(
+            get_engine().workers, node_result, outcome.frames, params["fps"], [c.video for c in outcome.clips],
+            status, "segmind_motionctrl")
+        run.done(status)
+        return result
 
 
 def status_line(clips, seconds):
@@ -69,9 +42,10 @@ def status_line(clips, seconds):
     if not paid:
         parts.append("from cache, $0")
     else:
-        costs = [c.meta.get("cost") for c in paid]
+        distinct = {id(c): c for c in paid}.values()  # identical images share one call, paid once
+        costs = [c.meta.get("cost") for c in distinct]
         known = [c for c in costs if c is not None]
-        cost = sum(known) if len(known) == len(costs) else COST_PER_CALL * len(paid)
+        cost = sum(known) if len(known) == len(costs) else sum(known) + PRICE_PER_CALL * (len(costs) - len(known))
         approx = "" if len(known) == len(costs) else "~"
         parts.append(f"{approx}${cost:.3f}")
         cached = len(clips) - len(paid)

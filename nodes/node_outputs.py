@@ -1,37 +1,11 @@
-"""Turn clips (MP4 bytes) into what both nodes return: frames, fps, VIDEO, the in-node preview and status."""
+"""What the nodes return: frames, fps, VIDEO, the in-node preview and status (clips are decoded in jobs/frames.py)."""
 
 import hashlib
 
 import numpy as np
 
 from .comfy_bridge import temp_dir, video_from_frames, video_from_mp4
-from .common.errors import SegmindError
 from .common.log import logger
-from .media.video_codec import allocate_frames, decode_video, video_info
-
-
-class MixedClipSizesError(SegmindError, ValueError):
-    pass
-
-
-def frames_of(videos):
-    """Decode every clip, in order, into one [N,H,W,3] float32 array (a batch is never copied twice)."""
-    if len(videos) == 1:
-        return decode_video(videos[0]).frames
-    # video_info decodes each clip once without colour conversion: exact frame counts and sizes, so the
-    # batch buffer is allocated once at its final size and every clip is decoded straight into its slice.
-    infos = [video_info(v) for v in videos]
-    if len({(info.height, info.width) for info in infos}) > 1:
-        described = ", ".join(f"image {i + 1}: {info.width}x{info.height}" for i, info in enumerate(infos))
-        raise MixedClipSizesError(
-            f"The images of this batch produced clips of different sizes ({described}); one IMAGE output needs "
-            "one size. Use images of the same shape, or turn maintain_aspect_ratio off (always 1024x576). The "
-            "clips are cached, so running again costs nothing.")
-    buffer = allocate_frames(sum(info.frames for info in infos), infos[0].height, infos[0].width)
-    filled = 0
-    for data, info in zip(videos, infos):
-        filled += decode_video(data, out=buffer[filled:filled + info.frames]).frames.shape[0]
-    return buffer[:filled]
 
 
 def save_previews(videos, prefix):

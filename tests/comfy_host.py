@@ -6,9 +6,13 @@ and its exception, ProgressBar, PromptServer.send_progress_text, folder_paths' t
 the VIDEO classes' constructors.
 """
 
+import asyncio
+import contextvars
 import importlib.util
 import sys
+import threading
 import types
+from collections import namedtuple
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +30,7 @@ class Host:
         self.interrupt = False
         self.texts = []
         self.progress = []
+        self.events = []  # (event, data) sent with PromptServer.send_sync
         self._saved = {}
         self.modules = self._build()
 
@@ -96,9 +101,23 @@ class Host:
 
         comfy_nodes = types.ModuleType("nodes")  # ComfyUI's own nodes.py: the pack must never import it
         comfy_nodes.IS_COMFYUI_NODES_MODULE = True
+
+        # comfy_execution.utils: the executing context ComfyUI sets per node task (prompt id, node id).
+        execution_utils = types.ModuleType("comfy_execution.utils")
+        execution_utils.get_executing_context = EXECUTING.get
+        comfy_execution = types.ModuleType("comfy_execution")
+        comfy_execution.utils = execution_utils
+
+        def send_sync(event, data, sid=None):
+            import json
+            json.dumps(data)  # ComfyUI's message loop dies on anything that is not plain JSON
+            host.events.append((event, data))
+        PromptServer.send_sync = lambda self, event, data, sid=None: send_sync(event, data, sid)
+        PromptServer.instance.client_id = "test-client"
         return {"comfy": comfy, "comfy.model_management": mm, "comfy.utils": utils, "server": server,
                 "folder_paths": folder_paths, "comfy_api": comfy_api, "comfy_api.input_impl": input_impl,
-                "comfy_api.util": util, "nodes": comfy_nodes}
+                "comfy_api.util": util, "nodes": comfy_nodes, "comfy_execution": comfy_execution,
+                "comfy_execution.utils": execution_utils}
 
     def install(self):
         for name, module in self.modules.items():
@@ -148,10 +167,55 @@ def widgets(**changes):
     return {**DEFAULT_WIDGETS, **changes}
 
 
-def run_node(pack, image, node="SegmindMotionCtrlSVD", **changes):
+ExecutingContext = namedtuple("ExecutingContext", "prompt_id node_id list_index")
+EXECUTING = contextvars.ContextVar("executing_context", default=None)
+
+
+def run_node(pack, image, node="SegmindMotionCtrlSVD", node_id="7", prompt_id="prompt-1", **changes):
     """Call a node the way ComfyUI's executor does: its FUNCTION with every input as a keyword."""
-    cls = pack.NODE_CLASS_MAPPINGS[node]
-    return getattr(cls(), cls.FUNCTION)(image=image, unique_id="7", **widgets(**changes))
+    return run_graph(pack, [(node_id, node, dict(image=image, **widgets(**changes)))], prompt_id)[node_id]
+
+
+def run_graph(pack, nodes, prompt_id="prompt-1"):
+    """Run nodes [(node_id, class name, inputs)] the way ComfyUI's executor (0.3.64) runs them.
+
+    In a worker thread of its own (ComfyUI's prompt worker), one new event loop per prompt (asyncio.run). An
+    async FUNCTION becomes a task, with the executing context (prompt id, node id) set for it; the others run
+    while it is pending. The first node that raises ends the prompt: asyncio.run's teardown then cancels the
+    other pending tasks (ComfyUI itself never cancels them). A sync FUNCTION simply blocks the loop.
+    Returns {node_id: output}; raises the first node's exception.
+    """
+    outcome = {}
+
+    async def call(node_id, name, inputs):
+        EXECUTING.set(ExecutingContext(prompt_id, node_id, 0))
+        cls = pack.NODE_CLASS_MAPPINGS[name]
+        result = getattr(cls(), cls.FUNCTION)(unique_id=node_id, **inputs)
+        if asyncio.iscoroutine(result):
+            result = await result
+        return node_id, result
+
+    async def prompt():
+        tasks = [asyncio.ensure_future(call(*node)) for node in nodes]
+        pending = set(tasks)
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                node_id, result = task.result()  # the first failure propagates: the prompt ends here
+                outcome[node_id] = result
+
+    def worker():
+        try:
+            asyncio.run(prompt())
+        except BaseException as exc:
+            outcome["__error__"] = exc
+
+    thread = threading.Thread(target=worker, name="prompt_worker")
+    thread.start()
+    thread.join()
+    if "__error__" in outcome:
+        raise outcome["__error__"]
+    return outcome
 
 
 def tensor_of(*arrays):

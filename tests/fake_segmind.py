@@ -529,6 +529,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._trickle(o.get("interval", 0.5), o.get("size", 1000))
         elif kind == "truncate":
             self._truncated(record)
+        elif kind == "undecodable":  # a whole MP4 (its boxes are fine) whose picture data is garbage
+            self._send(200, undecodable(self._some_video(record)), "video/mp4")
         elif kind == "not_video":
             self._send(200, b"this is certainly not a video file" * 10, "video/mp4")
         elif kind == "unknown_json":
@@ -685,6 +687,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
         except OSError:
             pass
+
+
+def undecodable(video):
+    """The same MP4 with the payload of its `mdat` box overwritten: it sniffs as a video, but does not decode."""
+    data = bytearray(video)
+    at = data.find(b"mdat")
+    if at >= 4:
+        size = int.from_bytes(data[at - 4:at], "big")
+        start, end = at + 4, min(len(data), at - 4 + size)
+        data[start:end] = bytes((i * 37 + 11) % 251 for i in range(end - start))
+    return bytes(data)
 
 
 def compress(payload, encoding):

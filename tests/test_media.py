@@ -17,7 +17,8 @@ from nodes.media.color_match import match_colors, srgb_to_lab
 from nodes.media.image_codec import batch_to_base64, upload_size
 from nodes.media.video_codec import (MAX_FRAMES, MAX_SIDE, VideoInfo, allocate_frames, decode_video, encode_mp4,
                                      video_info)
-from nodes.node_outputs import MixedClipSizesError, frames_of
+from nodes.jobs.engine import Clip
+from nodes.jobs.frames import FrameAssembler, MixedClipSizesError
 
 
 def png_pixels(b64):
@@ -331,6 +332,14 @@ def test_decode_memory_is_the_output_and_no_copy_of_it():
     finally:
         tracemalloc.stop()
     assert peak < frames.nbytes * 1.1
+
+
+def frames_of(videos):
+    """The node's decode step: each clip into its slice of one batch buffer, as the clips arrive."""
+    assembler = FrameAssembler(len(videos))
+    for index, video in enumerate(videos):
+        assembler.add([index], Clip(video, {}, "segmind"))
+    return assembler.frames()
 
 
 def test_a_batch_is_decoded_into_one_buffer_in_order():

@@ -210,11 +210,14 @@ def test_images_of_different_shapes_are_an_explicit_error(pack, server):
     frames_wide = run_node(pack, image)["result"][0]
     frames_tall = run_node(pack, tall)["result"][0]
     assert frames_wide.shape[1:3] != frames_tall.shape[1:3]  # each alone is fine
-    # ComfyUI batches always share one size, so "mixed" can only arise from clips; emulate with a list.
-    from nodes.node_outputs import MixedClipSizesError, frames_of
+    # ComfyUI batches always share one size, so "mixed" can only arise from clips: assemble two by hand.
+    from nodes.jobs.engine import Clip
+    from nodes.jobs.frames import FrameAssembler, MixedClipSizesError
+    assembler = FrameAssembler(2)
+    assembler.add([0], Clip(server.expected_video(image_to_base64(wide), widgets()), {}, "segmind"))
+    assembler.add([1], Clip(server.expected_video(image_to_base64(textured_image(64, 128)), widgets()), {}, "segmind"))
     with pytest.raises(MixedClipSizesError, match="different sizes"):
-        frames_of([server.expected_video(image_to_base64(wide), widgets()),
-                   server.expected_video(image_to_base64(textured_image(64, 128)), widgets())])
+        assembler.frames()
 
 
 def test_nothing_holds_the_key(pack, server, host, no_key_in_logs, tmp_path):

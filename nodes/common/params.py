@@ -105,4 +105,4 @@ def _as_number(param, value):
         if float(value) != int(value):
             raise InvalidParameterError(param.name, value, param.allowed())
         return int(value)
-    return float(value)
+    return float(value) + 0.0  # -0.0 becomes 0.0: the same request must make the same cache key

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from ..comfy_bridge import user_dir
+from .settings import BY_ATTR
 
 PACK_DIR_NAME = "segmind_motionctrl"
 KEY_FILE_NAME = "api_key.txt"
@@ -30,24 +31,13 @@ def pack_user_dir():
 
 
 def key_file():
-    override = os.environ.get("SEGMIND_API_KEY_FILE", "").strip()
+    override = os.environ.get(BY_ATTR["key_file"].name, "").strip()
     return Path(override) if override else pack_user_dir() / KEY_FILE_NAME
 
 
 def cache_dir():
-    override = os.environ.get("SEGMIND_CACHE_DIR", "").strip()
+    override = os.environ.get(BY_ATTR["cache_dir"].name, "").strip()
     if override:
         return Path(override)
     comfy_user = user_dir()
     return comfy_user / PACK_DIR_NAME / "cache" if comfy_user is not None else _platform_dir("cache")
-
-
-def concurrency():
-    raw = os.environ.get("SEGMIND_CONCURRENCY", "").strip()
-    try:
-        value = int(raw) if raw else 2
-    except ValueError:
-        raise ValueError(f"SEGMIND_CONCURRENCY={raw!r} must be a whole number from 1 to 8; unset it for 2.") from None
-    if not 1 <= value <= 8:
-        raise ValueError(f"SEGMIND_CONCURRENCY={raw!r} must be from 1 to 8; unset it for 2.")
-    return value

@@ -1,181 +1,227 @@
-"""One Segmind call per image of a batch: cache first, resume recorded jobs, bounded concurrency, cancel.
+"""A batch of images through the job engine: cached clips first, one call per distinct image, each clip
+decoded into the batch's frames as soon as it arrives.
 
 Everything that could be rejected locally (parameters, NaN pixels, an empty batch) is checked for the whole
-batch before the first request. Calls run in worker threads; the caller's thread keeps the progress bar and
-the cancel check (ComfyUI's hooks are meant for it). If one image fails, the others still finish and are
-cached, so running again only pays for the one that failed.
+batch before the first request, and so is the spend guard. Identical images are sent once. If one image
+fails, the others still finish and are cached, so running again only pays for the one that failed; after a
+systemic failure (a rejected key, no credits, an unreadable answer) the images not yet sent are held back.
+
+This is a coroutine for ComfyUI's event loop; every blocking step (hashing, encoding, HTTP, decoding) runs in
+the engine's threads. Cancel (`should_cancel()`, or the task being cancelled) stops the waiting at once.
 """
 
-import functools
-import threading
+import asyncio
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from ..common.errors import CancelledError, JobExpiredError, JobFailedError, SegmindError
-from ..media.image_codec import image_to_base64, image_to_uint8, to_numpy_batch
+from ..common.errors import CancelledError, SegmindError
 from ..common.log import logger
 from ..common.params import validate_params
+from ..media.image_codec import image_to_base64, image_to_uint8, to_numpy_batch
+from ..segmind.contract import EXPECTED_JOB_S
 from .cache import cache_key
-
-EXPECTED_SECONDS = 60.0
-COST_PER_CALL = 0.089
-
-
-@dataclass
-class Clip:
-    video: bytes
-    meta: dict
-    source: str  # "segmind", "cache" or "resumed"
+from .engine import HeldBackError, Work, is_systemic
+from .frames import FrameAssembler
 
 
 @dataclass
-class _Slot:
-    index: int
-    pixels: object
+class Item:
+    """One distinct piece of work of a batch, and the input positions it serves."""
     key: str
-    state: str = "WAITING"
-    started: float = None
-    clip: Clip = None
+    pixels: object
+    indices: list
+    ticket: object = None
     error: BaseException = None
+    decoded: bool = False
+
+    @property
+    def label(self):
+        return f"image {self.indices[0] + 1}"
 
 
 @dataclass
-class BatchStatus:
-    slots: list = field(default_factory=list)
+class BatchOutcome:
+    clips: list  # one Clip per input image, in input order
+    frames: object  # float32 [N,H,W,3], every clip in input order
+    items: list = field(default_factory=list)
+
+    @property
+    def paid(self):
+        return [i.ticket.result() for i in self.items if i.ticket.result().source == "segmind"]
+
+
+class Progress:
+    """What the node shows while a batch runs: a 0..1 fraction and one line of text."""
+
+    def __init__(self, items, total):
+        self.items = items
+        self.total = total
 
     def fraction(self):
-        """0..1 for the progress bar: finished images count whole, running ones by elapsed vs ~60 s."""
         parts = []
-        for slot in self.slots:
-            if slot.clip is not None or slot.error is not None:
+        for item in self.items:
+            ticket = item.ticket
+            if item.decoded or item.error is not None:
                 parts.append(1.0)
-            elif slot.started is not None:
-                parts.append(min(0.95, (time.monotonic() - slot.started) / EXPECTED_SECONDS))
+            elif ticket is not None and ticket.started is not None:
+                parts.append(min(0.95, (time.monotonic() - ticket.started) / EXPECTED_JOB_S))
             else:
                 parts.append(0.0)
         return sum(parts) / max(1, len(parts))
 
     def text(self):
-        total = len(self.slots)
-        done = sum(1 for s in self.slots if s.clip is not None)
-        running = [s for s in self.slots if s.clip is None and s.error is None and s.started is not None]
-        head = f"Segmind: {done}/{total} done" if total > 1 else "Segmind:"
+        done = sum(len(i.indices) for i in self.items if i.decoded)
+        running = [i for i in self.items if not i.decoded and i.error is None and i.ticket is not None
+                   and i.ticket.started is not None and not i.ticket.done()]
+        head = f"Segmind: {done}/{self.total} done" if self.total > 1 else "Segmind:"
         if not running:
-            return f"{head} waiting for a free slot" if done < total else f"{head} finished"
-        slot = min(running, key=lambda s: s.started)
-        elapsed = time.monotonic() - slot.started
-        return f"{head} {slot.state.lower().replace('_', ' ')} {elapsed:.0f} s (usually ~{EXPECTED_SECONDS:.0f} s)"
+            waiting = any(not i.decoded and i.error is None for i in self.items)
+            return f"{head} waiting for a free slot" if waiting else f"{head} finished"
+        item = min(running, key=lambda i: i.ticket.started)
+        elapsed = time.monotonic() - item.ticket.started
+        state = item.ticket.state.lower().replace("_", " ")
+        return f"{head} {state} {elapsed:.0f} s (usually ~{EXPECTED_JOB_S:.0f} s)"
+
+    def any_sent(self):
+        return any(i.ticket is not None and i.ticket.sent and not i.ticket.done() for i in self.items)
 
 
-def run_batch(images, params, *, base_url, client_factory, cache, concurrency=2, should_cancel=None,
-              on_tick=None, tick_s=0.25):
-    """Return one Clip per image, in input order. `on_tick(status)` runs on the caller's thread."""
-    wire_params = validate_params(params)
-    batch = to_numpy_batch(images)
-    pixels = [image_to_uint8(batch[i], "image", i) for i in range(batch.shape[0])]
-    status = BatchStatus([_Slot(i, p, cache_key(base_url, p, wire_params)) for i, p in enumerate(pixels)])
-    misses = [slot for slot in status.slots if not _from_cache(slot, cache)]
+async def run_batch(images, params, *, engine, base_url, cache, client_factory, should_cancel=None, on_tick=None,
+                    guard=None, on_kept=None, tick_s=0.25):
+    """One Clip per image plus their frames, in input order.
+
+    `guard(paid_calls)` runs before anything is sent (the spend limits); `on_kept()` runs if a paid video
+    arrives after a cancel; `on_tick(progress)` runs on the event loop every tick.
+    """
+    loop = asyncio.get_running_loop()
+    wire = validate_params(params)
+    items, total = await loop.run_in_executor(engine.workers, _prepare, images, base_url, wire)
+    progress = Progress(items, total)
+    await loop.run_in_executor(engine.workers, _look_up_cache, engine, items, cache)
+    misses = [i for i in items if i.ticket is None]
     if misses:
         client = client_factory()  # only now: a fully cached batch needs no key and no network
-        _run_misses(misses, status, client, wire_params, cache, concurrency, should_cancel, on_tick, tick_s)
-    if on_tick is not None:
-        on_tick(status)
-    return [slot.clip for slot in status.slots]
-
-
-def _from_cache(slot, cache):
-    hit = cache.get(slot.key) if cache is not None else None
-    if hit is None:
-        return False
-    slot.clip = Clip(hit.video, hit.meta, "cache")
-    slot.state = "CACHED"
-    logger.info("Image %d served from the result cache (no call, no cost).", slot.index + 1)
-    return True
-
-
-def _run_misses(misses, status, client, wire_params, cache, concurrency, should_cancel, on_tick, tick_s):
-    cancel = threading.Event()
-    pool = ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(misses))), thread_name_prefix="segmind")
-    futures = {pool.submit(_call_one, slot, client, wire_params, cache, cancel): slot for slot in misses}
+        to_pay = [i for i in misses if not engine.in_flight(i.key) and (cache is None or cache.pending(i.key) is None)]
+        if guard is not None:
+            guard(len(to_pay))
+        for item in misses:
+            pixels = item.pixels
+            work = Work(item.key, lambda pixels=pixels: image_to_base64(pixels), wire, item.label)
+            item.ticket = engine.request(work, cache=cache, client=client)
+    assembler = FrameAssembler(total)
     try:
-        pending = set(futures)
-        while pending:
-            _, pending = wait(pending, timeout=tick_s, return_when=FIRST_COMPLETED)
-            if should_cancel is not None and should_cancel():
-                cancel.set()
-            if on_tick is not None:
-                on_tick(status)  # ComfyUI's progress hook may raise its interrupt exception here
+        await _collect(loop, engine, items, assembler, cache, progress, should_cancel, on_tick, tick_s)
     except BaseException:
-        cancel.set()
+        for item in items:
+            if item.ticket is not None and not item.ticket.done():
+                item.ticket.leave(on_kept)
         raise
-    finally:
-        # Workers notice `cancel` within a tick; don't block the caller on an abandoned HTTP read.
-        pool.shutdown(wait=False, cancel_futures=True)
-    _raise_first_error(status, len(status.slots))
+    _raise_first_error(items, total)
+    frames = assembler.frames()
+    clips = [None] * total
+    for item in items:
+        for index in item.indices:
+            clips[index] = item.ticket.result()
+    if on_tick is not None:
+        on_tick(progress)
+    return BatchOutcome(clips, frames, items)
 
 
-def _call_one(slot, client, wire_params, cache, cancel):
-    if cancel.is_set():  # queued behind others and cancelled before its turn: send nothing
-        slot.error = CancelledError("Cancelled before this image was sent; nothing was billed for it.")
-        return
-    slot.started = time.monotonic()
-    slot.state = "SUBMITTING"
+def _prepare(images, base_url, wire):
+    """Check every image, turn each into uint8 pixels and its cache key; identical images become one item."""
+    batch = to_numpy_batch(images)
+    by_key = {}
+    for index in range(batch.shape[0]):
+        pixels = image_to_uint8(batch[index], "image", index)
+        key = cache_key(base_url, pixels, wire)
+        if key in by_key:
+            by_key[key].indices.append(index)
+        else:
+            by_key[key] = Item(key, pixels, [index])
+    return list(by_key.values()), batch.shape[0]
 
-    def on_progress(state):
-        slot.state = state
 
-    try:
-        result, source = _call_segmind(slot, client, wire_params, cache, cancel, on_progress)
-        meta = _meta(result)
+def _look_up_cache(engine, items, cache):
+    for item in items:
+        if engine.in_flight(item.key):
+            continue  # joined below: one call for both
+        hit = engine.cached(item.key, cache)
+        if hit is not None:
+            item.ticket = hit
+            logger.info("%s served from the result cache (no call, no cost).", item.label.capitalize())
+
+
+async def _collect(loop, engine, items, assembler, cache, progress, should_cancel, on_tick, tick_s):
+    """Wait for every call, decoding each clip in a worker the moment it arrives."""
+    arrived = asyncio.Queue()
+
+    def wake(item):
+        try:
+            loop.call_soon_threadsafe(arrived.put_nowait, item)
+        except RuntimeError:
+            pass  # the prompt's event loop is gone (the run was cancelled); nothing waits any more
+
+    for item in items:
+        item.ticket.add_done_callback(lambda _, item=item: wake(item))
+    decoding = {}
+    open_calls = len(items)
+    while open_calls or decoding:
+        if should_cancel is not None and should_cancel():
+            raise CancelledError("Cancelled.")
+        waiters = [asyncio.ensure_future(arrived.get())] if open_calls else []
+        done, _ = await asyncio.wait(waiters + list(decoding), timeout=tick_s, return_when=asyncio.FIRST_COMPLETED)
+        for task in waiters:
+            if task not in done:
+                task.cancel()
+        for task in done:
+            if task in decoding:
+                item = decoding.pop(task)
+                try:
+                    task.result()
+                    item.decoded = True
+                except BaseException as exc:
+                    item.error = exc
+            else:
+                item = task.result()
+                open_calls -= 1
+                try:
+                    clip = item.ticket.result()
+                except BaseException as exc:
+                    item.error = exc
+                    continue
+                decode = loop.run_in_executor(engine.workers, _decode, assembler, item, clip, cache)
+                decoding[asyncio.ensure_future(decode)] = item
+        if on_tick is not None:
+            on_tick(progress)
+
+
+def _decode(assembler, item, clip, cache):
+    def discard():
         if cache is not None:
-            cache.put(slot.key, result.video, meta)
-            cache.clear_pending(slot.key)
-        slot.clip = Clip(result.video, meta, source)
-        slot.state = "DONE"
-    except BaseException as exc:
-        slot.error = exc
-        slot.state = "FAILED"
+            cache.discard(item.key)
+    assembler.add(item.indices, clip, on_damaged=discard)
 
 
-def _call_segmind(slot, client, wire_params, cache, cancel, on_progress):
-    """A recorded job is resumed (already paid for); otherwise a new one is submitted and recorded."""
-    job = cache.pending(slot.key) if cache is not None else None
-    try:
-        if job is not None:
-            logger.info("Resuming Segmind job %s for image %d instead of paying again.", job.request_id,
-                        slot.index + 1)
-            return client.resume(job, on_state=on_progress, should_stop=cancel.is_set), "resumed"
-        record = keep = None
-        if cache is not None:
-            record = functools.partial(cache.record_pending, slot.key)
-            # A v1 video that arrived after a cancel is paid for: keep it for the next run.
-            keep = lambda late: cache.put(slot.key, late.video, _meta(late))  # noqa: E731
-        result = client.generate(image_to_base64(slot.pixels), wire_params, on_state=on_progress,
-                                 should_stop=cancel.is_set, on_submitted=record)
-        return result, "segmind"
-    except (JobFailedError, JobExpiredError):
-        if cache is not None:
-            cache.clear_pending(slot.key)  # that job is over (and a failed one is not billed): next run starts anew
-        raise
-
-
-def _meta(result):
-    return {**result.meta(), "created": time.time()}
-
-
-def _raise_first_error(status, total):
-    failed = [s for s in status.slots if s.error is not None]
+def _raise_first_error(items, total):
+    failed = [i for i in items if i.error is not None]
     if not failed:
         return
-    cancelled = [s for s in failed if isinstance(s.error, CancelledError)]
-    if cancelled:
+    cancelled = [i for i in failed if isinstance(i.error, CancelledError)]
+    if cancelled and len(cancelled) == len(failed):
         raise cancelled[0].error
-    slot = failed[0]
-    error = slot.error
+    real = [i for i in failed if not isinstance(i.error, (CancelledError, HeldBackError))]
+    item = real[0] if real else failed[0]
+    error = item.error.cause if isinstance(item.error, HeldBackError) else item.error
     if total > 1 and isinstance(error, SegmindError):
-        done = sum(1 for s in status.slots if s.clip is not None)
-        note = (f" The other {done} image(s) finished and are cached: running again only pays for the rest."
-                if done else "")
-        error.args = (f"Image {slot.index + 1} of {total}: {error}{note}",)
+        done = sum(len(i.indices) for i in items if i.decoded)
+        held = sum(len(i.indices) for i in failed if isinstance(i.error, HeldBackError))
+        notes = []
+        if held:
+            notes.append(f"{held} image(s) not yet sent were held back; nothing was billed for them.")
+        if done:
+            notes.append(f"The other {done} image(s) finished and are cached: running again only pays for the rest.")
+        which = f"Image {item.indices[0] + 1} of {total}"
+        error.args = (" ".join([f"{which}: {error}"] + notes),)
+    elif is_systemic(error) and total > 1:
+        pass
     raise error

@@ -22,6 +22,9 @@ from ..media.video_sniff import check_video
 
 # Segmind keeps a v2 job's result for 1 hour; a little less leaves time to fetch it.
 PENDING_LIFETIME_S = 55 * 60
+# A temporary file this old is left from a write that was killed (a crash, a full disk): removed on start.
+STALE_TEMP_S = 60 * 60
+_swept = set()
 KEY_VERSION = "motionctrl-svd/1"
 
 
@@ -44,6 +47,22 @@ class CachedVideo:
 class ResultCache:
     def __init__(self, directory):
         self.directory = Path(directory)
+        if str(self.directory) not in _swept:
+            _swept.add(str(self.directory))
+            self._sweep_stale_temps()
+
+    def _sweep_stale_temps(self):
+        try:
+            temps = list(self.directory.glob("*/.tmp-*")) + list(self.directory.glob(".tmp-*"))
+        except OSError:
+            return
+        cutoff = time.time() - STALE_TEMP_S
+        for path in temps:
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+            except OSError:
+                pass
 
     def _paths(self, key):
         folder = self.directory / key[:2]
@@ -78,6 +97,11 @@ class ResultCache:
         if not ok:
             self._remove(video_path, meta_path)
         return ok
+
+    def discard(self, key):
+        """Remove an entry found damaged (it no longer decodes): the next run fetches it anew."""
+        logger.warning("Cache entry %s no longer decodes; removed.", key[:12])
+        self._remove(*self._paths(key))
 
     # ---- v2 jobs still running ---------------------------------------------------------------------------
 

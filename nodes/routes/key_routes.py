@@ -23,7 +23,7 @@ from aiohttp import web
 from ..common import errors as E
 from ..common.api_key import (CONSOLE_URL, ENV_VAR, PASTED_PLACE, check_key, file_place, key_from_env,
                               read_key_file)
-from ..common.config import load_settings
+from ..common.settings import load_settings
 from ..common.log import logger, redact
 from ..common.paths import key_file
 from ..segmind.client import SegmindClient

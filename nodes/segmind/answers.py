@@ -8,7 +8,8 @@ import json
 import re
 
 from ..common import errors as E
-from .transport import NeverSent, NoAnswer, TooLarge, TooManyRedirects, Truncated, Undecodable, Untrusted, origin
+from .transport import (NeverSent, NoAnswer, TooLarge, TooManyRedirects, Truncated, Unbuildable, Undecodable,
+                        Untrusted, origin)
 
 BILLED_UNKNOWN = (" Segmind may have accepted and billed it, so it was not re-sent automatically (that could "
                   "bill twice). Check your usage on segmind.com before running again.")
@@ -69,6 +70,15 @@ def transport_error(failure, *, posted, request_id=None):
             f"Could not verify the TLS certificate of {where}: the connection is not trusted, so nothing was "
             "sent. Behind a company proxy, point REQUESTS_CA_BUNDLE (or SSL_CERT_FILE) at its CA certificate "
             "file.", request_id=request_id)
+    if isinstance(failure, Unbuildable):
+        if failure.part == "address":
+            return E.ConnectionFailedError(f"The address {where} is not valid. Check SEGMIND_BASE_URL (unset it to "
+                                           "use https://api.segmind.com). Nothing was sent to Segmind.")
+        # The only header value that is not the pack's own text is the key (its text is not shown: it quotes it).
+        return E.InvalidApiKeyError(
+            f"The request to {where} could not be built: the HTTP library refused a header value, most likely the "
+            "API key. Check that SEGMIND_API_KEY or the key file holds only the key, on one line. Nothing was sent "
+            "to Segmind.")
     if isinstance(failure, NeverSent):
         return E.ConnectionFailedError(
             f"Could not connect to {where} ({failure.reason}). Check the internet connection, and HTTPS_PROXY / "

@@ -84,7 +84,7 @@ class SegmindClient:
     def from_env(cls, key_files=(), environ=None, other_places=(), **overrides):
         """A client configured from SEGMIND_* settings and the key's places, as the node uses it."""
         from ..common.api_key import find_api_key
-        from ..common.config import load_settings
+        from ..common.settings import load_settings
 
         settings = load_settings(environ)
         key = find_api_key(environ, key_files, other_places)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from ..common import errors as E
 from .answers import status_error, transport_error
-from .transport import NeverSent, TooLarge, TooManyRedirects, TransportFailure, Undecodable, Untrusted
+from .transport import (NeverSent, TooLarge, TooManyRedirects, TransportFailure, Unbuildable, Undecodable,
+                        Untrusted)
 
 _TRANSIENT_STATUSES = (500, 502, 503, 504)
 # One exchange must end within its read timeout plus this (and the connect time): a server trickling a byte
@@ -105,6 +106,8 @@ def send(transport, method, url, *, json_body=None, policy, gate, waiting, read_
         try:
             answer = transport.request(method, url, json_body=json_body, read_timeout=read_timeout,
                                        deadline=min(waiting.deadline, bound), public=public)
+        except Unbuildable as failure:
+            raise transport_error(failure, posted=False, request_id=request_id) from None
         except NeverSent as failure:
             refused += 1
             if refused > policy.connect_retries:

@@ -88,6 +88,14 @@ class TooManyRedirects(TransportFailure):
     """A redirect chain longer than MAX_REDIRECTS (a loop, in practice): asking again would loop again."""
 
 
+class Unbuildable(TransportFailure):
+    """The request could not even be built (a header value or the address refused): nothing was sent."""
+
+    def __init__(self, part, url):
+        super().__init__(f"the {part} was refused while building the request", sent=False, url=url)
+        self.part = part
+
+
 class Untrusted(TransportFailure):
     """The TLS certificate could not be verified: nothing was sent."""
 
@@ -292,10 +300,13 @@ def _classify(exc, url):
         return NeverSent("the proxy refused the connection", url)
     if _never_connected(exc):
         return NeverSent(_errno_text(exc) or "could not connect", url)
-    if isinstance(exc, (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL, UnicodeError,
-                        ValueError, TypeError)):
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                        requests.exceptions.InvalidSchema)):
+        return Unbuildable("address", url)
+    if isinstance(exc, (requests.exceptions.InvalidHeader, UnicodeError, TypeError)) or (
+            isinstance(exc, ValueError) and not isinstance(exc, requests.exceptions.RequestException)):
         # Never quote these: requests' header errors repeat the header's value, which can be the key.
-        return NeverSent("the request could not be built (a header or the address is not valid)", url)
+        return Unbuildable("header value", url)
     if isinstance(exc, requests.exceptions.ReadTimeout):
         return NoAnswer("no answer within the read timeout", sent=True, url=url)
     if isinstance(exc, requests.exceptions.ConnectionError):

@@ -86,7 +86,7 @@ def _wait_until_done(call, job, resumed):
         state = _state(data)
         _raise_if_failed(answer, state, job)
         if answer.status == 404:
-            not_found = _not_found(call, job, not_found)
+            not_found = _not_found(call, job, not_found, backoff=False)  # asked again on the schedule
         elif answer.status >= 400:
             raise status_error(answer, posted=False, api_version="v2", request_id=job.request_id)
         elif state in DONE_STATES:
@@ -137,7 +137,7 @@ def _raise_if_failed(answer, state, job):
             server_message=error_text(answer))
 
 
-def _not_found(call, job, count):
+def _not_found(call, job, count, backoff=True):
     if time.time() > job.expires_at() - EXPIRY_MARGIN_S:
         raise E.JobExpiredError(
             "Segmind no longer has this job (results are kept for 1 hour after submitting). Run the node again to "
@@ -150,7 +150,8 @@ def _not_found(call, job, count):
             "been billed, so the pack does not submit it again: the record is kept, and running the node again "
             "within the hour asks Segmind again at no cost.", status=404, request_id=job.request_id,
             may_have_been_billed=True)
-    call.waiting.sleep(call.policy.backoff_s(count))
+    if backoff:
+        call.waiting.sleep(call.policy.backoff_s(count))
     return count
 
 

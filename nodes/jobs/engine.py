@@ -1,0 +1,342 @@
+"""The job engine: one per ComfyUI process, shared by every node, batch and queued run.
+
+- **One call per piece of work.** Work is keyed by the cache key (API address + image pixels + every
+  parameter). A request identical to one already in flight (the same image twice in a batch, another node,
+  a re-queue, a run after a cancel whose POST is still on its way) waits for that call instead of paying again.
+- **Calls never die with their waiters.** Each call runs in the engine's own threads. A node that is cancelled
+  stops waiting at once; the call goes on until what was paid for is safe: a POST is read to its end, an
+  accepted v2 job is recorded, a finished video is checked and cached. Only then does a call with nobody
+  waiting stop (between polls, where stopping is free; the record lets the next run resume it).
+- **A process-wide limit** on calls at once (SEGMIND_CONCURRENCY), whatever the number of nodes running.
+- **A stop on systemic failures.** After an answer that would be the same for the next image (a rejected key,
+  no credits, an answer the pack cannot read), calls queued before it are not sent; nothing is billed for them.
+
+The engine never runs on ComfyUI's event loop and never uses its default executor: ComfyUI's executor waits
+for that executor's threads at the end of every prompt, which would hold a cancelled run for a whole call.
+"""
+
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ..common import errors as E
+from ..common.log import logger
+from ..media.video_codec import video_info
+
+MAX_CONCURRENCY = 8
+SLOT_TICK_S = 0.1
+# Failures that would repeat for every other image of the run: the rest is held back, unsent.
+_SYSTEMIC = (E.AuthenticationError, E.PermissionDeniedError, E.InsufficientCreditsError, E.MissingApiKeyError,
+             E.EndpointNotFoundError, E.RateLimitedError, E.UnexpectedResponseError)
+_NOT_SYSTEMIC = (E.TruncatedResponseError, E.JobNotFoundError, E.DeadlineExceededError)
+
+
+def is_systemic(error):
+    return isinstance(error, _SYSTEMIC) and not isinstance(error, _NOT_SYSTEMIC)
+
+
+@dataclass
+class Clip:
+    video: bytes
+    meta: dict
+    source: str  # "segmind" (paid now), "resumed" (paid earlier), "cache"
+
+
+@dataclass
+class Work:
+    """One call's input: the cache key and what the client needs to make the call."""
+    key: str
+    image_b64: object  # a str, or a callable making it (encoding is done in the call's own thread)
+    params: dict
+    label: str = "image"
+
+
+@dataclass
+class Flight:
+    work: Work
+    cache: object
+    client: object
+    future: Future = field(default_factory=Future)
+    waiters: int = 0
+    state: str = "WAITING"
+    started: float = None  # monotonic, when the call got its slot
+    sent: bool = False  # a POST has started: from here on the call may be billed
+    created: float = field(default_factory=time.monotonic)
+    on_kept: list = field(default_factory=list)
+
+
+class HeldBackError(E.SegmindError):
+    """Not sent, because an earlier call of the same run failed in a way this one would have too."""
+
+    def __init__(self, cause):
+        self.cause = cause
+        super().__init__(f"Not sent, because an earlier call failed: {cause}")
+
+
+class Ticket:
+    """One waiter's hold on a flight (or on a cache hit)."""
+
+    def __init__(self, engine, flight=None, clip=None):
+        self._engine = engine
+        self.flight = flight
+        self.clip = clip
+        self._left = flight is None
+
+    def done(self):
+        return self.flight is None or self.flight.future.done()
+
+    def result(self):
+        """The Clip; raises the call's error. Only once done()."""
+        return self.clip if self.flight is None else self.flight.future.result()
+
+    def add_done_callback(self, callback):
+        if self.flight is None:
+            callback(self)
+        else:
+            self.flight.future.add_done_callback(lambda _: callback(self))
+
+    @property
+    def state(self):
+        return "CACHED" if self.flight is None else self.flight.state
+
+    @property
+    def started(self):
+        return None if self.flight is None else self.flight.started
+
+    @property
+    def sent(self):
+        return self.flight is not None and self.flight.sent
+
+    def leave(self, on_kept=None):
+        """Stop waiting (a cancel). `on_kept()` runs if the call later delivers a paid video nobody waits for."""
+        if self._left:
+            return
+        self._left = True
+        self._engine._leave(self.flight, on_kept)
+
+
+class _Slots:
+    """A counting limit that can change between runs (SEGMIND_CONCURRENCY is read per run)."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.in_use = 0
+        self._cond = threading.Condition()
+
+    def set_limit(self, limit):
+        with self._cond:
+            self.limit = limit
+            self._cond.notify_all()
+
+    def acquire(self, give_up):
+        """True with a slot, False when `give_up()` says so first."""
+        with self._cond:
+            while self.in_use >= self.limit:
+                if give_up():
+                    return False
+                self._cond.wait(SLOT_TICK_S)
+            if give_up():
+                return False
+            self.in_use += 1
+            return True
+
+    def release(self):
+        with self._cond:
+            self.in_use -= 1
+            self._cond.notify()
+
+
+class Engine:
+    def __init__(self, concurrency=4):
+        self._lock = threading.Lock()
+        self._flights = {}
+        self._slots = _Slots(concurrency)
+        self._calls = ThreadPoolExecutor(max_workers=MAX_CONCURRENCY, thread_name_prefix="segmind-call")
+        # Encoding, decoding and hashing: CPU work kept off the event loop (and off ComfyUI's default executor).
+        self.workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="segmind-media")
+        self._tripped_at = None
+        self._tripped_by = None
+        self.listeners = []  # callables (event, flight, **details): the ledger and the spend guard listen here
+
+    def set_concurrency(self, limit):
+        self._slots.set_limit(max(1, min(MAX_CONCURRENCY, int(limit))))
+
+    @property
+    def concurrency(self):
+        return self._slots.limit
+
+    # ---- requests ----------------------------------------------------------------------------------------
+
+    def in_flight(self, key):
+        with self._lock:
+            flight = self._flights.get(key)
+            return flight is not None and not flight.future.done()
+
+    def cached(self, key, cache):
+        """A Ticket for a cache hit, or None. Reads the disk: call it from a worker thread."""
+        hit = cache.get(key) if cache is not None else None
+        return None if hit is None else Ticket(self, clip=Clip(hit.video, hit.meta, "cache"))
+
+    def request(self, work, *, cache, client):
+        """A Ticket for the work: joins an identical call in flight, or starts one."""
+        with self._lock:
+            flight = self._flights.get(work.key)
+            if flight is None or flight.future.done():
+                flight = Flight(work, cache, client)
+                self._flights[work.key] = flight
+                start = True
+            else:
+                start = False
+                logger.info("%s: the same work is already in flight; waiting for that call instead of paying "
+                            "again.", work.label.capitalize())
+            flight.waiters += 1
+        if start:
+            self._calls.submit(self._run, flight)
+        return Ticket(self, flight)
+
+    def _leave(self, flight, on_kept):
+        with self._lock:
+            flight.waiters -= 1
+            if on_kept is not None and flight.sent and not flight.future.done():
+                flight.on_kept.append(on_kept)
+
+    def _nobody_waits(self, flight):
+        with self._lock:
+            return flight.waiters <= 0
+
+    # ---- one call ----------------------------------------------------------------------------------------
+
+    def _run(self, flight):
+        try:
+            clip = self._call(flight)
+        except BaseException as exc:  # every outcome reaches the waiters; nothing is raised into the pool
+            self._finish(flight, error=exc)
+        else:
+            self._finish(flight, clip=clip)
+
+    def _call(self, flight):
+        def give_up():
+            return self._nobody_waits(flight) or self._held_back(flight)
+
+        if not self._slots.acquire(give_up):
+            if self._held_back(flight):
+                raise HeldBackError(self._tripped_by)
+            raise E.CancelledError("Cancelled before it was sent; nothing was billed for it.")
+        try:
+            flight.started = time.monotonic()
+            while True:
+                try:
+                    return self._call_once(flight)
+                except E.CancelledError:
+                    # Stopped between polls because nobody waited; if someone came back meanwhile, go on (the
+                    # job was recorded, so this resumes it).
+                    with self._lock:
+                        if flight.waiters <= 0:
+                            raise
+        except BaseException as exc:
+            if is_systemic(exc):
+                # Before the slot is released: the next queued call must see it and stay unsent.
+                with self._lock:
+                    self._tripped_at, self._tripped_by = time.monotonic(), exc
+            raise
+        finally:
+            self._slots.release()
+
+    def _call_once(self, flight):
+        work, cache, client = flight.work, flight.cache, flight.client
+        job = cache.pending(work.key) if cache is not None else None
+
+        def on_state(state):
+            flight.state = state
+            if state in ("SUBMITTING", "PROCESSING"):  # the POST is about to go out (v2 submit, v1 call)
+                flight.sent = True
+
+        def on_submitted(submitted):
+            if cache is not None:
+                cache.record_pending(work.key, submitted)
+            self._tell("submitted", flight, job=submitted)
+
+        try:
+            if job is not None:
+                logger.info("Resuming Segmind job %s for %s instead of paying again.", job.request_id, work.label)
+                flight.sent = True
+                result = client.resume(job, on_state=on_state, should_stop=lambda: self._nobody_waits(flight))
+                source = "resumed"
+            else:
+                image_b64 = work.image_b64() if callable(work.image_b64) else work.image_b64
+                flight.sent = False
+                result = client.generate(image_b64, work.params, on_state=on_state,
+                                         should_stop=lambda: self._nobody_waits(flight), on_submitted=on_submitted)
+                source = "segmind"
+        except (E.JobFailedError, E.JobExpiredError) as exc:
+            if cache is not None:
+                cache.clear_pending(work.key)  # that job is over (a failed one is not billed): next run starts anew
+            self._tell("failed" if isinstance(exc, E.JobFailedError) else "expired", flight, error=exc)
+            raise
+        except E.CancelledError:
+            raise
+        except E.SegmindError as exc:
+            if exc.may_have_been_billed:
+                self._tell("unknown", flight, error=exc)
+            raise
+        flight.state = "CHECKING"
+        try:
+            info = video_info(result.video)  # a video that does not decode is never cached
+        except E.VideoDecodeError as exc:
+            self._tell("completed", flight, result=result, source=source)
+            raise E.VideoDecodeError(
+                f"Segmind returned a video that does not decode ({exc}); it was not cached. It was probably billed: "
+                "please report this with the request id.", request_id=result.request_id,
+                may_have_been_billed=True) from None
+        meta = {**result.meta(), "created": time.time(), "frames": info.frames, "height": info.height,
+                "width": info.width}
+        if cache is not None:
+            cache.put(work.key, result.video, meta)
+            cache.clear_pending(work.key)
+        self._tell("completed", flight, result=result, source=source)
+        return Clip(result.video, meta, source)
+
+    def _finish(self, flight, clip=None, error=None):
+        with self._lock:
+            if self._flights.get(flight.work.key) is flight:
+                del self._flights[flight.work.key]
+            orphaned = flight.waiters <= 0
+            kept = list(flight.on_kept)
+        if clip is not None and orphaned and clip.source != "cache":
+            logger.info("Segmind's video for %s arrived after the cancel and was kept; running again uses it.",
+                        flight.work.label)
+            for callback in kept:
+                _quietly(callback)
+        if error is not None:
+            flight.future.set_exception(error)
+        else:
+            flight.future.set_result(clip)
+
+    def _held_back(self, flight):
+        with self._lock:
+            return self._tripped_at is not None and flight.created < self._tripped_at and not flight.sent
+
+    def _tell(self, event, flight, **details):
+        for listener in list(self.listeners):
+            _quietly(listener, event, flight, **details)
+
+
+def _quietly(callback, *args, **kwargs):
+    try:
+        callback(*args, **kwargs)
+    except Exception as exc:  # a listener (ledger, UI event) must never break a paid call
+        logger.warning("A listener of the job engine failed: %s", exc)
+
+
+_engine = None
+_engine_lock = threading.Lock()
+
+
+def get_engine():
+    """The process-wide engine (created on first use)."""
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            _engine = Engine()
+        return _engine
