@@ -87,7 +87,8 @@ class FakeSegmind:
     def __init__(self, api_key=TEST_KEY, *, latency=0.0, output_mode="redirect", video_scale=0.25, credits=100.0,
                  rate_limit=None, rate_window=60.0, rate_limit_headers="reset-at", retry_after=1,
                  v2_enabled=True, output_host="localhost", echo_key_in_errors=False, echo_as="json", tls=None,
-                 compression="gzip", early_404=1, submit_delay=0.0, color_shift=None, report_cost=True):
+                 compression="gzip", early_404=1, submit_delay=0.0, color_shift=None, report_cost=True,
+                 base64_wrap=None):
         self.api_key = api_key
         self.latency = latency
         # Where v2 puts the video: "redirect" (an API-origin URL that redirects to storage), "storage" (a
@@ -102,6 +103,7 @@ class FakeSegmind:
         self.color_shift = color_shift
         self.clips_made = 0
         self.report_cost = report_cost  # False: no x-cost / metrics.cost (the pack must then say "~$0.089")
+        self.base64_wrap = base64_wrap  # inline base64 broken into lines of this many characters (MIME style)
         self.video_scale = video_scale  # < 1 renders smaller videos so tests stay fast
         self.credits = credits
         self.rate_limit = rate_limit
@@ -195,6 +197,12 @@ class FakeSegmind:
 
     def accepted_posts(self):
         return [r for r in self.posts() if r.accepted]
+
+    def inline(self, video):
+        text = base64.b64encode(video).decode()
+        if self.base64_wrap:
+            text = "\r\n".join(text[i:i + self.base64_wrap] for i in range(0, len(text), self.base64_wrap))
+        return text
 
     def expected_video(self, image_b64, params):
         """The MP4 this server returns for an input: tests compare decoded frames against it."""
@@ -385,7 +393,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.fake.credits -= COST
         headers = self._billing_headers(request_id, body)
         if body.get("base64"):
-            return self._json(200, {"video": base64.b64encode(video).decode()}, headers)
+            return self._json(200, {"video": self.fake.inline(video)}, headers)
         self._send(200, video, "video/mp4", headers)
 
     def _v2_submit(self, record):
@@ -460,7 +468,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _output_value(self, job):
         mode = self.fake.output_mode
         if mode == "base64":
-            return base64.b64encode(job.video).decode()
+            return self.fake.inline(job.video)
         if mode == "redirect":
             return f"{self.fake.base_url}/v2/outputs/{job.request_id}.mp4"
         if mode == "storage":
