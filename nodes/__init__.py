@@ -2,13 +2,18 @@
 
 from .motionctrl_node import SegmindMotionCtrlSVD
 from .preview_node import MotionCtrlCameraPreview
+from .sequence_nodes import MotionCtrlCameraPreviewSequence, SegmindMotionCtrlSequence
 
 NODE_CLASS_MAPPINGS = {
     "SegmindMotionCtrlSVD": SegmindMotionCtrlSVD,
     "MotionCtrlCameraPreview": MotionCtrlCameraPreview,
+    "SegmindMotionCtrlSequence": SegmindMotionCtrlSequence,
+    "MotionCtrlCameraPreviewSequence": MotionCtrlCameraPreviewSequence,
 }
 
 NODE_DISPLAY_NAME_MAPPINGS = {
     "SegmindMotionCtrlSVD": "MotionCtrl SVD (Segmind API)",
     "MotionCtrlCameraPreview": "MotionCtrl Camera Preview (local, free)",
+    "SegmindMotionCtrlSequence": "MotionCtrl SVD Sequence (Segmind API)",
+    "MotionCtrlCameraPreviewSequence": "MotionCtrl Camera Preview Sequence (local, free)",
 }

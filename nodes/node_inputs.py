@@ -31,6 +31,29 @@ def input_types():
     return {"required": required, "hidden": {"unique_id": "UNIQUE_ID"}}
 
 
+MOTIONS_TOOLTIP = (
+    "The camera moves, one clip each, each continuing from the last frame of the one before: one per line or "
+    "between commas, as `<motion> [speed]`, e.g. `Pan Left 1.5, Zoom In`. Motions: Pan Up, Pan Down, Pan Right, "
+    "Pan Left, Zoom In, Zoom Out, CW, ACW (any case); speed 0 to 10, default 1; 1 to 8 moves. N moves give "
+    "14 + 13 x (N - 1) frames, and cost N calls per image on the Segmind node. Quality drifts a little with "
+    "every continuation: past 4 moves it shows.")
+COLOR_MATCH_TOOLTIP = (
+    "On: match each later clip's colours to the sequence so far (SVD shifts colours a little with every clip, "
+    "so joins would jump). Off: the frames exactly as Segmind returned them.")
+SEQUENCE_OMITS = ("motion", "motion_speed")
+
+
+def sequence_input_types():
+    """The sequence nodes' inputs: image, motions, the single node's other widgets (same names, ranges and
+    defaults), then color_match. Pinned order."""
+    required = {"image": ("IMAGE", {"tooltip": IMAGE_TOOLTIP}),
+                "motions": ("STRING", {"multiline": True, "default": "Pan Left\nZoom In", "tooltip": MOTIONS_TOOLTIP})}
+    required.update((p.name, _widget(p)) for p in PARAMS if p.name not in SEQUENCE_OMITS)
+    required["color_match"] = ("BOOLEAN", {"default": True, "tooltip": COLOR_MATCH_TOOLTIP,
+                                           "label_on": "match colours", "label_off": "as returned"})
+    return {"required": required, "hidden": {"unique_id": "UNIQUE_ID"}}
+
+
 def params_from(kwargs):
     return {p.name: kwargs[p.name] for p in PARAMS if p.name in kwargs}
 
@@ -45,7 +68,7 @@ OUTPUT_TOOLTIPS = (
 
 
 class MotionCtrlNodeBase:
-    """What both nodes share, so the preview and the paid node stay swappable in a graph."""
+    """What all the pack's nodes share, so the previews and the paid nodes stay swappable in a graph."""
 
     CATEGORY = "Segmind/video"
     # An output node can run alone and show its clip; the result cache keeps re-queues free.
@@ -57,3 +80,11 @@ class MotionCtrlNodeBase:
     @classmethod
     def INPUT_TYPES(cls):
         return input_types()
+
+
+class MotionCtrlSequenceBase(MotionCtrlNodeBase):
+    """What both sequence nodes share (the paid one and its free preview): the same inputs and outputs."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return sequence_input_types()

@@ -81,6 +81,7 @@ class Fault:
     on: str
     times: int
     options: dict = field(default_factory=dict)
+    after: int = 0  # matching requests let through before the fault applies
 
 
 class FakeSegmind:
@@ -183,10 +184,11 @@ class FakeSegmind:
 
     # ---- test helpers ------------------------------------------------------------------------------------
 
-    def inject(self, kind, on="any", times=1, **options):
-        """Make the next `times` requests of kind `on` (v1, v2, status, result, output, any) misbehave."""
+    def inject(self, kind, on="any", times=1, after=0, **options):
+        """Make `times` requests of kind `on` (v1, v2, status, result, output, any) misbehave, after letting
+        `after` of them through."""
         with self._lock:
-            self.faults.append(Fault(kind, on, times, options))
+            self.faults.append(Fault(kind, on, times, options, after))
 
     def recorded(self, kind=None):
         with self._lock:
@@ -214,6 +216,9 @@ class FakeSegmind:
         with self._lock:
             for fault in self.faults:
                 if fault.times > 0 and fault.on in (kind, "any"):
+                    if fault.after > 0:
+                        fault.after -= 1
+                        continue
                     fault.times -= 1
                     return fault
         return None

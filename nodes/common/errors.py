@@ -38,6 +38,15 @@ def quote(text, limit=300):
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def with_message(error, text):
+    """A copy of `error` with another text: a call's error is shared by every waiter, so it is never changed."""
+    copy = error.__class__.__new__(error.__class__)
+    copy.__dict__.update(error.__dict__)
+    copy.args = (text,)
+    copy.__cause__, copy.__context__ = error.__cause__, error.__context__
+    return copy
+
+
 class MissingApiKeyError(SegmindError):
     pass
 

@@ -14,13 +14,13 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-from ..common.errors import CancelledError, SegmindError
+from ..common.errors import CancelledError, SegmindError, with_message
 from ..common.log import logger
 from ..common.params import validate_params
 from ..media.image_codec import image_to_base64, image_to_uint8, to_numpy_batch
 from ..segmind.contract import EXPECTED_JOB_S
 from .cache import cache_key
-from .engine import HeldBackError, Work, is_systemic
+from .engine import HeldBackError, Work
 from .frames import FrameAssembler
 
 
@@ -195,6 +195,21 @@ async def _collect(loop, engine, items, assembler, cache, progress, should_cance
             on_tick(progress)
 
 
+async def ticket_result(loop, ticket):
+    """The ticket's Clip, awaited on the event loop (woken by the call's thread, never polled)."""
+    if not ticket.done():
+        arrived = loop.create_future()
+
+        def wake(_):
+            try:
+                loop.call_soon_threadsafe(lambda: arrived.done() or arrived.set_result(None))
+            except RuntimeError:
+                pass  # the prompt's loop is gone: nobody waits any more
+        ticket.add_done_callback(wake)
+        await arrived
+    return ticket.result()
+
+
 def _decode(assembler, item, clip, cache):
     def discard():
         if cache is not None:
@@ -221,7 +236,5 @@ def _raise_first_error(items, total):
         if done:
             notes.append(f"The other {done} image(s) finished and are cached: running again only pays for the rest.")
         which = f"Image {item.indices[0] + 1} of {total}"
-        error.args = (" ".join([f"{which}: {error}"] + notes),)
-    elif is_systemic(error) and total > 1:
-        pass
+        raise with_message(error, " ".join([f"{which}: {error}"] + notes))
     raise error
