@@ -594,7 +594,8 @@ def test_the_pack_registers_the_routes_on_comfyuis_server(tmp_path):
 
 def test_the_pack_loads_without_a_route_table(pack):
     # comfy_host's PromptServer has no `routes`, like a ComfyUI too old or a stripped-down host.
-    assert set(pack.NODE_CLASS_MAPPINGS) == {"SegmindMotionCtrlSVD", "MotionCtrlCameraPreview"}
+    assert set(pack.NODE_CLASS_MAPPINGS) == {"SegmindMotionCtrlSVD", "MotionCtrlCameraPreview", "SegmindMotionCtrlSequence",
+                                       "MotionCtrlCameraPreviewSequence"}
 
 
 def test_a_failing_registration_costs_only_the_routes(tmp_path, no_key_in_logs):

@@ -24,7 +24,8 @@ PINNED_ORDER = ["image", "motion", "motion_speed", "fps", "motion_bucket_id", "c
 def test_pack_loads_by_path_beside_comfyuis_nodes_module(pack, host):
     import sys
     assert sys.modules["nodes"] is host.modules["nodes"]  # ComfyUI's module is still the one named `nodes`
-    assert set(pack.NODE_CLASS_MAPPINGS) == {"SegmindMotionCtrlSVD", "MotionCtrlCameraPreview"}
+    assert set(pack.NODE_CLASS_MAPPINGS) == {"SegmindMotionCtrlSVD", "MotionCtrlCameraPreview", "SegmindMotionCtrlSequence",
+                                       "MotionCtrlCameraPreviewSequence"}
     assert pack.NODE_DISPLAY_NAME_MAPPINGS["SegmindMotionCtrlSVD"] == "MotionCtrl SVD (Segmind API)"
     assert pack.NODE_DISPLAY_NAME_MAPPINGS["MotionCtrlCameraPreview"] == "MotionCtrl Camera Preview (local, free)"
     assert pack.WEB_DIRECTORY and (pack.__file__ and True)

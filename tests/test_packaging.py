@@ -13,7 +13,8 @@ from nodes.common.params import PARAMS
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / "example_workflows").glob("*.json"))
-OUR_NODES = {"SegmindMotionCtrlSVD", "MotionCtrlCameraPreview"}
+OUR_NODES = {"SegmindMotionCtrlSVD", "MotionCtrlCameraPreview", "SegmindMotionCtrlSequence",
+                                       "MotionCtrlCameraPreviewSequence"}
 
 
 def test_pyproject_meets_the_registry_rules():
