@@ -9,7 +9,7 @@ WEB_DIRECTORY = "./js"
 __all__ = ["NODE_CLASS_MAPPINGS", "NODE_DISPLAY_NAME_MAPPINGS", "WEB_DIRECTORY"]
 
 
-def _register_key_routes():
+def _register_routes():
     """The Settings entry's routes, only inside a running ComfyUI server; the nodes never depend on them."""
     try:
         from server import PromptServer
@@ -19,13 +19,13 @@ def _register_key_routes():
     if routes is None:
         return
     try:
-        from .nodes.routes.key_routes import register
+        from .nodes.routes import register
 
         register(routes)
     except Exception as exc:  # a broken Settings entry must not cost the user the nodes
         from .nodes.common.log import logger
 
-        logger.warning("The API key routes could not be registered (%s); the nodes work without them.", exc)
+        logger.warning("The Settings panel's routes could not be registered (%s); the nodes work without them.", exc)
 
 
-_register_key_routes()
+_register_routes()

@@ -28,7 +28,7 @@ class SegmindMotionCtrlSVD(node_inputs.MotionCtrlNodeBase):
         params = node_inputs.params_from(widgets)
         run = NodeRun(unique_id)
         outcome = await run_paid(run, lambda env: run_batch(image, params, **env))
-        status = status_line(outcome.clips, time.monotonic() - run.started)
+        status = status_line(outcome.clips, time.monotonic() - run.started) + run.budget_note
         result = await asyncio.get_running_loop().run_in_executor(
             get_engine().workers, node_result, outcome.frames, params["fps"], [c.video for c in outcome.clips],
             status, "segmind_motionctrl")

@@ -12,10 +12,13 @@ import time
 
 from .comfy_bridge import Progress, current_prompt_id, interrupted, raise_interrupt, send_event
 from .common.errors import CancelledError
-from .common.paths import cache_dir, key_file
+from .common.paths import cache_dir, key_file, ledger_file, settings_file
 from .common.settings import load_settings
+from .common.stored_settings import read_stored
 from .jobs.cache import ResultCache
 from .jobs.engine import get_engine
+from .jobs.ledger import ledger_for
+from .jobs.spend_guard import get_guard
 from .segmind.client import SegmindClient
 
 STATUS_EVENT = "segmind_motionctrl.status"
@@ -31,6 +34,7 @@ class NodeRun:
         self.progress = Progress(unique_id)
         self.started = time.monotonic()
         self.batch = None  # the batch's Progress, once it runs
+        self.budget_note = ""  # ", today $0.27 of $5.00" when a daily budget is set
         self._last_text = None
         self._last_event = 0.0
 
@@ -87,12 +91,23 @@ def client_factory():
 async def run_paid(run, start):
     """Run a paid batch coroutine `start(env)` with the engine, cache, cancel and end states wired in."""
     try:
-        settings = load_settings()
+        settings = load_settings(stored=read_stored(settings_file()))
         engine = get_engine()
         engine.set_concurrency(settings.concurrency)
+        ledger, guard = ledger_for(ledger_file()), get_guard()
+        engine.listen(ledger.listener)
+        engine.listen(guard.listener)
+
+        def check_spend(calls):
+            guard.check(calls, prompt_id=run.prompt_id, settings=settings, ledger=ledger)
         env = dict(engine=engine, base_url=settings.base_url, cache=ResultCache(cache_dir()),
-                   client_factory=client_factory, should_cancel=interrupted, on_tick=run.tick, on_kept=run.kept)
-        return await start(env)
+                   client_factory=client_factory, should_cancel=interrupted, on_tick=run.tick, on_kept=run.kept,
+                   guard=check_spend, owner=(run.node_id, run.prompt_id))
+        outcome = await start(env)
+        if settings.daily_budget is not None:
+            spent = ledger.totals()["today"]["spent"]
+            run.budget_note = f", today ${spent:.2f} of ${settings.daily_budget:.2f}"
+        return outcome
     except CancelledError as exc:
         run.cancelled()
         raise_interrupt(exc)

@@ -46,7 +46,7 @@ class SegmindMotionCtrlSequence(node_inputs.MotionCtrlSequenceBase):
             return run_sequences(image, segments, params, color_match=color_match, **env)
         frames, metas = await run_paid(run, start)
         status = sequence_status(frames.shape[0] // frames_per_image(len(segments)), len(segments), metas,
-                                 time.monotonic() - run.started)
+                                 time.monotonic() - run.started) + run.budget_note
         result = await asyncio.get_running_loop().run_in_executor(
             get_engine().workers, _outputs, frames, len(segments), params["fps"], status, "segmind_sequence")
         run.done(status)

@@ -9,6 +9,7 @@ the VIDEO classes' constructors.
 import asyncio
 import contextvars
 import importlib.util
+import itertools
 import sys
 import threading
 import types
@@ -167,16 +168,18 @@ def widgets(**changes):
     return {**DEFAULT_WIDGETS, **changes}
 
 
+_PROMPT_NUMBERS = itertools.count(1)
 ExecutingContext = namedtuple("ExecutingContext", "prompt_id node_id list_index")
 EXECUTING = contextvars.ContextVar("executing_context", default=None)
 
 
-def run_node(pack, image, node="SegmindMotionCtrlSVD", node_id="7", prompt_id="prompt-1", **changes):
-    """Call a node the way ComfyUI's executor does: its FUNCTION with every input as a keyword."""
+def run_node(pack, image, node="SegmindMotionCtrlSVD", node_id="7", prompt_id=None, **changes):
+    """Call a node the way ComfyUI's executor does: its FUNCTION with every input as a keyword.
+    Each call is a queued run of its own (a new prompt id), as every Queue press is in ComfyUI."""
     return run_graph(pack, [(node_id, node, dict(image=image, **widgets(**changes)))], prompt_id)[node_id]
 
 
-def run_graph(pack, nodes, prompt_id="prompt-1"):
+def run_graph(pack, nodes, prompt_id=None):
     """Run nodes [(node_id, class name, inputs)] the way ComfyUI's executor (0.3.64) runs them.
 
     In a worker thread of its own (ComfyUI's prompt worker), one new event loop per prompt (asyncio.run). An
@@ -186,6 +189,7 @@ def run_graph(pack, nodes, prompt_id="prompt-1"):
     Returns {node_id: output}; raises the first node's exception.
     """
     outcome = {}
+    prompt_id = prompt_id or f"prompt-{next(_PROMPT_NUMBERS)}"
 
     async def call(node_id, name, inputs):
         EXECUTING.set(ExecutingContext(prompt_id, node_id, 0))

@@ -89,7 +89,7 @@ class FakeSegmind:
                  rate_limit=None, rate_window=60.0, rate_limit_headers="reset-at", retry_after=1,
                  v2_enabled=True, output_host="localhost", echo_key_in_errors=False, echo_as="json", tls=None,
                  compression="gzip", early_404=1, submit_delay=0.0, color_shift=None, report_cost=True,
-                 base64_wrap=None):
+                 base64_wrap=None, cost=COST):
         self.api_key = api_key
         self.latency = latency
         # Where v2 puts the video: "redirect" (an API-origin URL that redirects to storage), "storage" (a
@@ -104,6 +104,7 @@ class FakeSegmind:
         self.color_shift = color_shift
         self.clips_made = 0
         self.report_cost = report_cost  # False: no x-cost / metrics.cost (the pack must then say "~$0.089")
+        self.cost = cost  # what one call costs (and is reported as costing)
         self.base64_wrap = base64_wrap  # inline base64 broken into lines of this many characters (MIME style)
         self.video_scale = video_scale  # < 1 renders smaller videos so tests stay fast
         self.credits = credits
@@ -380,7 +381,7 @@ class _Handler(BaseHTTPRequestHandler):
         problem = validate_body(body)
         if problem:
             return self._json(400, {"error": problem})
-        if fake.credits < COST:
+        if fake.credits < fake.cost:
             return self._json(406, {"error": "Insufficient credits"})
         return body
 
@@ -395,7 +396,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._wait(self.fake.latency)
         record.accepted = True
         request_id = str(uuid.uuid4())
-        self.fake.credits -= COST
+        self.fake.credits -= self.fake.cost
         headers = self._billing_headers(request_id, body)
         if body.get("base64"):
             return self._json(200, {"video": self.fake.inline(video)}, headers)
@@ -440,7 +441,7 @@ class _Handler(BaseHTTPRequestHandler):
             return "QUEUED" if job.polls == 1 else "PROCESSING"
         if not job.charged:
             job.charged = True
-            self.fake.credits -= COST
+            self.fake.credits -= self.fake.cost
         return "COMPLETED"
 
     def _status(self, record):
@@ -465,7 +466,7 @@ class _Handler(BaseHTTPRequestHandler):
         metrics = {"inference_time": 1.5, "queue_time": 0.1, "total_time": 1.6,
                    "remaining_credits": round(self.fake.credits, 3)}
         if self.fake.report_cost:
-            metrics["cost"] = COST
+            metrics["cost"] = self.fake.cost
         if getattr(self, "no_output", False):
             return self._json(200, {"status": "COMPLETED", "metrics": metrics})  # the output lags behind
         self._json(200, {"status": "COMPLETED", "output": self._output_value(job), "metrics": metrics})
@@ -667,7 +668,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {"x-request-id": request_id, "x-remaining-credits": f"{self.fake.credits:.3f}",
                    "x-generation-time": "1.5", "x-seed-value": str(body.get("seed", 985445))}
         if self.fake.report_cost:
-            headers["x-cost"] = str(COST)
+            headers["x-cost"] = str(self.fake.cost)
         return headers
 
     def _encoding(self):

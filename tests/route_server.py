@@ -7,7 +7,8 @@ import threading
 import requests
 from aiohttp import web
 
-from nodes.routes.key_routes import ROUTE_PREFIX, register
+from nodes.routes import register
+from nodes.routes.key_routes import ROUTE_PREFIX
 
 
 class RouteServer:

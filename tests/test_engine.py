@@ -162,7 +162,7 @@ def test_after_an_unreadable_answer_the_images_not_yet_sent_are_held_back(pack, 
     with pytest.raises(Exception) as caught:
         run_node(pack, images)
     text = str(caught.value)
-    assert len(server.posts()) == 2  # the two that were already on their way; the other four never left
+    assert len(server.posts()) == 2, text  # the two that were already on their way; the other four never left
     assert "4 image(s) not yet sent were held back; nothing was billed for them" in text
     assert "has no request id (keys: something, status)" in text  # the cause itself is still explained
 
@@ -177,7 +177,7 @@ def test_after_a_rejected_key_nothing_more_is_sent_and_a_fixed_key_works_at_once
     assert "3 image(s) not yet sent were held back" in str(caught.value)
     monkeypatch.setenv("SEGMIND_API_KEY", server.api_key)
     monkeypatch.setenv("SEGMIND_CONCURRENCY", "4")
-    run_node(pack, images)  # the stop applies to what was queued then, not to the next run
+    run_node(pack, images)  # the stop applies to that queued run, not to the next one
     assert len(server.accepted_posts()) == 4
 
 

@@ -585,9 +585,10 @@ def test_the_pack_registers_the_routes_on_comfyuis_server(tmp_path):
         assert {(r.method, r.path) for r in routes} == {
             ("GET", "/segmind_motionctrl/key"), ("POST", "/segmind_motionctrl/key"),
             ("DELETE", "/segmind_motionctrl/key"), ("POST", "/segmind_motionctrl/key/clear"),
-            ("POST", "/segmind_motionctrl/key/test")}
+            ("POST", "/segmind_motionctrl/key/test"), ("GET", "/segmind_motionctrl/usage"),
+            ("POST", "/segmind_motionctrl/limits")}
         load_pack()  # a second load must not add the handlers twice (aiohttp would refuse to start)
-        assert len(list(routes)) == 5
+        assert len(list(routes)) == 7
     finally:
         host.uninstall()
 

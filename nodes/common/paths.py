@@ -41,3 +41,13 @@ def cache_dir():
         return Path(override)
     comfy_user = user_dir()
     return comfy_user / PACK_DIR_NAME / "cache" if comfy_user is not None else _platform_dir("cache")
+
+
+def settings_file():
+    """The limits set in ComfyUI's Settings panel, kept server-side beside the key file (not in
+    comfy.settings.json, which any browser that reaches ComfyUI can rewrite)."""
+    return pack_user_dir() / "settings.json"
+
+
+def ledger_file():
+    return pack_user_dir() / "usage.jsonl"

@@ -87,7 +87,7 @@ class Progress:
 
 
 async def run_batch(images, params, *, engine, base_url, cache, client_factory, should_cancel=None, on_tick=None,
-                    guard=None, on_kept=None, tick_s=0.25):
+                    guard=None, on_kept=None, owner=(None, None), tick_s=0.25):
     """One Clip per image plus their frames, in input order.
 
     `guard(paid_calls)` runs before anything is sent (the spend limits); `on_kept()` runs if a paid video
@@ -102,11 +102,12 @@ async def run_batch(images, params, *, engine, base_url, cache, client_factory, 
     if misses:
         client = client_factory()  # only now: a fully cached batch needs no key and no network
         to_pay = [i for i in misses if not engine.in_flight(i.key) and (cache is None or cache.pending(i.key) is None)]
-        if guard is not None:
-            guard(len(to_pay))
+        if guard is not None and to_pay:
+            guard(len(to_pay))  # may refuse: then nothing at all is sent
         for item in misses:
             pixels = item.pixels
-            work = Work(item.key, lambda pixels=pixels: image_to_base64(pixels), wire, item.label)
+            work = Work(item.key, lambda pixels=pixels: image_to_base64(pixels), wire, item.label, *owner,
+                        reserved=item in to_pay)
             item.ticket = engine.request(work, cache=cache, client=client)
     assembler = FrameAssembler(total)
     try:

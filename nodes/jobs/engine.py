@@ -17,6 +17,7 @@ for that executor's threads at the end of every prompt, which would hold a cance
 
 import threading
 import time
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -50,6 +51,9 @@ class Work:
     image_b64: object  # a str, or a callable making it (encoding is done in the call's own thread)
     params: dict
     label: str = "image"
+    node_id: str = None  # who asked first (for the usage ledger)
+    prompt_id: str = None
+    reserved: bool = False  # counted by the spend guard as a new paid call
 
 
 @dataclass
@@ -64,6 +68,7 @@ class Flight:
     sent: bool = False  # a POST has started: from here on the call may be billed
     created: float = field(default_factory=time.monotonic)
     on_kept: list = field(default_factory=list)
+    call_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
 
 class HeldBackError(E.SegmindError):
@@ -155,9 +160,16 @@ class Engine:
         self._calls = ThreadPoolExecutor(max_workers=MAX_CONCURRENCY, thread_name_prefix="segmind-call")
         # Encoding, decoding and hashing: CPU work kept off the event loop (and off ComfyUI's default executor).
         self.workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="segmind-media")
-        self._tripped_at = None
+        self._tripped_at = None  # the last systemic failure: calls queued before it are held back
         self._tripped_by = None
+        self._tripped_runs = {}  # prompt id -> its systemic failure: that run's unsent calls are held back
         self.listeners = []  # callables (event, flight, **details): the ledger and the spend guard listen here
+
+    def listen(self, listener):
+        """Add a listener of the calls' events (submitted, completed, failed, expired, unknown), once."""
+        with self._lock:
+            if listener not in self.listeners:
+                self.listeners.append(listener)
 
     def set_concurrency(self, limit):
         self._slots.set_limit(max(1, min(MAX_CONCURRENCY, int(limit))))
@@ -221,7 +233,7 @@ class Engine:
 
         if not self._slots.acquire(give_up):
             if self._held_back(flight):
-                raise HeldBackError(self._tripped_by)
+                raise HeldBackError(self._tripped_runs.get(flight.work.prompt_id) or self._tripped_by)
             raise E.CancelledError("Cancelled before it was sent; nothing was billed for it.")
         try:
             flight.started = time.monotonic()
@@ -239,6 +251,10 @@ class Engine:
                 # Before the slot is released: the next queued call must see it and stay unsent.
                 with self._lock:
                     self._tripped_at, self._tripped_by = time.monotonic(), exc
+                    if flight.work.prompt_id:
+                        self._tripped_runs[flight.work.prompt_id] = exc
+                        while len(self._tripped_runs) > 100:
+                            self._tripped_runs.pop(next(iter(self._tripped_runs)))
             raise
         finally:
             self._slots.release()
@@ -308,14 +324,20 @@ class Engine:
                         flight.work.label)
             for callback in kept:
                 _quietly(callback)
+        self._tell("ended", flight)
         if error is not None:
             flight.future.set_exception(error)
         else:
             flight.future.set_result(clip)
 
     def _held_back(self, flight):
+        """Not yet sent, and queued before a systemic failure, or in the same queued run as one."""
         with self._lock:
-            return self._tripped_at is not None and flight.created < self._tripped_at and not flight.sent
+            if flight.sent:
+                return False
+            if flight.work.prompt_id and flight.work.prompt_id in self._tripped_runs:
+                return True
+            return self._tripped_at is not None and flight.created < self._tripped_at
 
     def _tell(self, event, flight, **details):
         for listener in list(self.listeners):

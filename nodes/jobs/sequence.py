@@ -117,7 +117,7 @@ class _Frames:
 
 
 async def run_sequences(images, segments, params, *, color_match, engine, base_url, cache, client_factory,
-                        should_cancel=None, on_tick=None, guard=None, on_kept=None, tick_s=0.25):
+                        should_cancel=None, on_tick=None, guard=None, on_kept=None, owner=(None, None), tick_s=0.25):
     """The frames of every image's sequence, [B·(14+13·(N−1)),H,W,3] float32, and the paid clips' meta."""
     loop = asyncio.get_running_loop()
     wires = segment_params(params, segments)
@@ -131,7 +131,7 @@ async def run_sequences(images, segments, params, *, color_match, engine, base_u
     progress = SequenceProgress(chains, len(segments))
     metas = []
     tasks = [asyncio.ensure_future(_run_chain(loop, chain, engine, base_url, cache, client, frames, color_match,
-                                              metas)) for chain in chains]
+                                              metas, owner)) for chain in chains]
     try:
         pending = set(tasks)
         while pending:
@@ -160,7 +160,7 @@ async def run_sequences(images, segments, params, *, color_match, engine, base_u
     return frames.buffer, metas
 
 
-async def _run_chain(loop, chain, engine, base_url, cache, client, frames, color_match, metas):
+async def _run_chain(loop, chain, engine, base_url, cache, client, frames, color_match, metas, owner):
     try:
         previous_last = None
         pixels = chain.pixels
@@ -168,7 +168,9 @@ async def _run_chain(loop, chain, engine, base_url, cache, client, frames, color
             key = cache_key(base_url, pixels, wire)
             ticket = await loop.run_in_executor(engine.workers, engine.cached, key, cache)
             if ticket is None:
-                work = Work(key, lambda pixels=pixels: image_to_base64(pixels), wire, chain.label(k))
+                new = not engine.in_flight(key) and (cache is None or cache.pending(key) is None)
+                work = Work(key, lambda pixels=pixels: image_to_base64(pixels), wire, chain.label(k), *owner,
+                            reserved=new)
                 ticket = engine.request(work, cache=cache, client=client)
             chain.ticket = ticket
             clip = await ticket_result(loop, ticket)

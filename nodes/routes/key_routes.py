@@ -261,9 +261,7 @@ async def handle_test(request):
 
 
 def register(routes):
-    """Add the routes to an aiohttp RouteTableDef (PromptServer.instance.routes inside ComfyUI)."""
-    if any(getattr(route, "path", "").startswith(ROUTE_PREFIX + "/") for route in routes):
-        return routes  # loaded twice: aiohttp refuses a second handler for the same method and path
+    """Add the key routes to an aiohttp RouteTableDef (see routes/__init__.py)."""
     routes.get(f"{ROUTE_PREFIX}/key")(handle_status)
     routes.post(f"{ROUTE_PREFIX}/key")(handle_save)
     routes.delete(f"{ROUTE_PREFIX}/key")(handle_clear)
