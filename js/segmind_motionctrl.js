@@ -73,6 +73,14 @@ function rootGraph() {
 
 // ---- the info strip on the nodes -----------------------------------------------------------------------------
 
+// ComfyUI's own node text (the progress text the Python side sends), shown under the widgets.
+const CORE_TEXT_WIDGET = "$$node-text-preview";
+
+function coreText(node) {
+  const value = node.widgets?.find((w) => w?.name === CORE_TEXT_WIDGET)?.value;
+  return typeof value === "string" ? value : null;
+}
+
 function infoFor(node) {
   const state = stateOf(node);
   return nodeInfo({
@@ -83,6 +91,7 @@ function infoFor(node) {
     lastParams: state.lastParams,
     run: state.run,
     limits: stripLimits(spend.usage),
+    coreText: coreText(node),
   });
 }
 

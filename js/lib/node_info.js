@@ -26,8 +26,12 @@ function segmentsLine(glyphs) {
   return `${glyphs.length} segments: ${glyphs.map((g) => `${g.motion} ×${formatSpeed(g.speed)}`).join(" → ")}`;
 }
 
-/** The last-run / running / cancelled / failed / kept line, or null. */
-export function statusLine(run, lastStatus) {
+/**
+ * The last-run / running / cancelled / failed / kept line, or null. `coreText` is what ComfyUI's own node text
+ * shows (1.27 keeps the final status there after a run; newer frontends remove it): the same finished status is
+ * not repeated in the strip.
+ */
+export function statusLine(run, lastStatus, coreText = null) {
   const state = run?.state;
   if (state === "running") return { text: run.text ?? "running…", tone: "run" };
   if (state === "cancelled") return { text: run.text ?? "cancelled", tone: "warn" };
@@ -37,13 +41,14 @@ export function statusLine(run, lastStatus) {
   }
   if (state === "kept") return { text: run.text ?? "the video that arrived after the cancel was kept", tone: "ok" };
   const done = (state === "done" ? run.text : null) ?? lastStatus;
+  if (done && typeof coreText === "string" && coreText.trim() === done.trim()) return null;
   const line = done ? lastRunLine(done) : null;
   return line ? { text: line, tone: "dim" } : null;
 }
 
 /**
  * state: { type, params: {motion, motion_speed, fps, motions, ...}, seedControl, lastStatus, lastParams, run,
- * limits: {maxCallsPerRun} }. Returns { glyphs, glyph, lines: [{ text, tone }] }: `glyphs` are the moves to play
+ * limits: {maxCallsPerRun}, coreText }. Returns { glyphs, glyph, lines: [{ text, tone }] }: `glyphs` are the moves to play
  * one after the other (one for the single nodes, one per segment for the sequences, none when unparsed).
  */
 export function nodeInfo(state) {
@@ -83,7 +88,7 @@ export function nodeInfo(state) {
   if (warning) lines.push({ text: warning, tone: "warn" });
   const refused = paid && !problem && !cached ? limitWarning(calls, state.limits?.maxCallsPerRun) : null;
   if (refused) lines.push({ text: refused, tone: "error" });
-  const status = statusLine(state.run, state.lastStatus);
+  const status = statusLine(state.run, state.lastStatus, state.coreText);
   if (status) lines.push(status);
   const glyph = glyphs[0] ?? glyphParams(null, 0, params.fps);
   return { glyphs, glyph, lines };

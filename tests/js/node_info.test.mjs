@@ -130,6 +130,16 @@ test("the node says how its run ended: every end state", () => {
   assert.equal(statusLine(null, null), null);
 });
 
+test("a finished status ComfyUI already shows under the widgets is not repeated; other states are", () => {
+  const done = { state: "done", text: "Segmind: 1 clip in 64 s, $0.089, credits left 12.34" };
+  assert.equal(statusLine(done, null, "Segmind: 1 clip in 64 s, $0.089, credits left 12.34"), null);
+  assert.equal(statusLine(null, done.text, ` ${done.text}\n`), null);
+  assert.equal(statusLine(done, null, "Segmind: processing 41 s").text, "last: 1 clip · 64 s · $0.089 · 12.34 credits left");
+  assert.equal(statusLine({ state: "cancelled", text: "cancelled" }, done.text, done.text).text, "cancelled");
+  const info = single(done, { coreText: done.text });
+  assert.equal(info.lines.length, 2);
+});
+
 test("a sequence costs one call per segment and shows its segments", () => {
   const params = { motions: "Pan Left 1.5, Zoom In\nCW 0.5", fps: 7, seed: 1 };
   const info = nodeInfo({ type: SEQUENCE, params, seedControl: "fixed" });
