@@ -33,7 +33,11 @@ function segmentsLine(glyphs) {
  */
 export function statusLine(run, lastStatus, coreText = null) {
   const state = run?.state;
-  if (state === "running") return { text: run.text ?? "running…", tone: "run" };
+  if (state === "running") {
+    // ComfyUI may show the same progress text under the widgets: then the strip only says it is running.
+    const shownBelow = run.text && typeof coreText === "string" && coreText.trim() === run.text;
+    return { text: shownBelow ? "running…" : run.text ?? "running…", tone: "run" };
+  }
   if (state === "cancelled") return { text: run.text ?? "cancelled", tone: "warn" };
   if (state === "failed") {
     const text = run.text ?? "failed";
