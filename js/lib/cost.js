@@ -33,6 +33,29 @@ export function costLine({ images = null } = {}) {
   return `≈ ${formatUsd(estimateCost(n))} for ${n} images · ${time} each`;
 }
 
+/** The sequence nodes' cost line: one call per segment and image, the batch still unknown. */
+export function sequenceCostLine(segments) {
+  const n = wholeImages(segments);
+  if (n === 1) return costLine();
+  return `≈ ${n} × ${formatUsd(COST_PER_CALL)} per image (${formatUsd(estimateCost(n))}) · ~${EXPECTED_SECONDS} s each`;
+}
+
+/** The line shown instead of a cost while the motions text does not parse: the pack refuses before paying. */
+export function unparsedCostLine() {
+  return "$0 until the motions parse (nothing is sent)";
+}
+
+/**
+ * A warning when the per-run call limit (GET /segmind_motionctrl/usage, limits.max_calls_per_run) would stop
+ * this node's run before paying, else null. `calls` is what the widgets show (segments x 1 image).
+ */
+export function limitWarning(calls, limit) {
+  const n = Number(calls);
+  const max = typeof limit === "number" ? limit : Number.NaN;
+  if (!Number.isFinite(n) || !Number.isFinite(max) || n <= max) return null;
+  return `this run would be refused: ${n} calls > limit ${max} (Settings → Segmind MotionCtrl)`;
+}
+
 export function previewCostLine() {
   return "free · local (no API call)";
 }

@@ -155,3 +155,46 @@ export function glyphFrame(visual, t) {
     angle: visual.angle * progress,
   };
 }
+
+function round(value, digits = 3) {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** A CSS transform for a pose from glyphFrame, for a glyph `width` px wide (shifts are in frame widths). */
+export function poseTransform(frame, width) {
+  const x = round(frame.dx * width, 2);
+  const y = round(frame.dy * width, 2);
+  return `translate(${x}px, ${y}px) rotate(${round(frame.angle, 4)}rad) scale(${round(frame.scale, 4)})`;
+}
+
+/** The still pose shown when the animation is off: 60% into the (first) move. */
+export function stillTransform(visual, width) {
+  if (!visual) return poseTransform({ dx: 0, dy: 0, scale: 1, angle: 0 }, width);
+  return poseTransform(glyphFrame(visual, visual.moveSeconds * 0.6), width);
+}
+
+/**
+ * Keyframes (Web Animations / CSS) that play each move of `visuals` after the other, each holding its last
+ * frame, then loop: { duration (ms), keyframes: [{ offset, transform }] }, or null when nothing moves. The
+ * samples follow glyphFrame (a zoom is not linear in time), linear in between.
+ */
+export function glyphKeyframes(visuals, width, samples = 12) {
+  const moving = (visuals ?? []).filter(Boolean);
+  if (!moving.some((v) => v.kind !== "still" && v.kind !== "unknown")) return null;
+  const total = moving.reduce((sum, v) => sum + v.moveSeconds + v.holdSeconds, 0);
+  const keyframes = [];
+  let start = 0;
+  for (const visual of moving) {
+    for (let k = 0; k <= samples; k += 1) {
+      const t = (visual.moveSeconds * k) / samples;
+      keyframes.push({ offset: round((start + t) / total, 6), transform: poseTransform(glyphFrame(visual, t), width) });
+    }
+    start += visual.moveSeconds + visual.holdSeconds;
+    // Hold the last frame until the next move starts from the original pose.
+    const last = keyframes[keyframes.length - 1].transform;
+    keyframes.push({ offset: round(start / total, 6), transform: last });
+  }
+  keyframes[keyframes.length - 1].offset = 1;
+  return { duration: Math.round(total * 1000), keyframes };
+}

@@ -1,11 +1,26 @@
 // Reading and setting the pack's widgets on a LiteGraph node, written against plain objects so it runs under
 // Node's test runner too. Pure module.
 
-export const NODE_TYPES = new Set(["SegmindMotionCtrlSVD", "MotionCtrlCameraPreview"]);
 export const PAID_NODE = "SegmindMotionCtrlSVD";
-// The parameters that decide a result (nodes/params.py); the seed's control widget is not one of them.
-export const PARAM_NAMES = ["motion", "motion_speed", "fps", "motion_bucket_id", "cond_aug", "seed", "decoding_t",
-  "maintain_aspect_ratio"];
+export const PAID_SEQUENCE_NODE = "SegmindMotionCtrlSequence";
+export const PREVIEW_NODE = "MotionCtrlCameraPreview";
+export const PREVIEW_SEQUENCE_NODE = "MotionCtrlCameraPreviewSequence";
+export const NODE_TYPES = new Set([PAID_NODE, PREVIEW_NODE, PAID_SEQUENCE_NODE, PREVIEW_SEQUENCE_NODE]);
+const PAID_NODES = new Set([PAID_NODE, PAID_SEQUENCE_NODE]);
+const SEQUENCE_NODES = new Set([PAID_SEQUENCE_NODE, PREVIEW_SEQUENCE_NODE]);
+// The parameters that decide a result (nodes/common/params.py, plus the sequence nodes' `motions` and
+// `color_match`); the seed's control widget is not one of them.
+export const PARAM_NAMES = ["motion", "motion_speed", "motions", "fps", "motion_bucket_id", "cond_aug", "seed",
+  "decoding_t", "maintain_aspect_ratio", "color_match"];
+
+/** The paid nodes make Segmind calls; the previews are local and free. */
+export function isPaid(type) {
+  return PAID_NODES.has(type);
+}
+
+export function isSequence(type) {
+  return SEQUENCE_NODES.has(type);
+}
 const CONTROL_NAME = "control_after_generate";
 
 function widgets(node) {

@@ -35,8 +35,17 @@ export function parseStatus(text) {
   };
 }
 
+/** "Local preview (not a MotionCtrl video): 14 frames in 2.1 s, free" -> { frames: 14, seconds: 2.1 }, or null. */
+export function parsePreviewStatus(text) {
+  if (typeof text !== "string" || !/^Local preview/.test(text)) return null;
+  const match = text.match(/(\d+) frames in (\d+(?:\.\d+)?) s\b/);
+  return match ? { frames: Number(match[1]), seconds: Number(match[2]) } : null;
+}
+
 /** A compact "last run" line for the node; falls back to the raw text. */
 export function lastRunLine(text) {
+  const preview = parsePreviewStatus(text);
+  if (preview) return `last: ${preview.frames} frames · ${preview.seconds} s · local preview, free`;
   const parsed = parseStatus(text);
   if (!parsed || /^Local preview/.test(text)) return text ? `last: ${text.replace(/^Segmind: /, "")}` : null;
   const parts = [`${parsed.clips} clip${parsed.clips === 1 ? "" : "s"}`, `${Math.round(parsed.seconds)} s`];

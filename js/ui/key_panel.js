@@ -4,10 +4,12 @@
 // No side effects at import.
 
 import { saveToast, statusText, testToast, validateKey } from "../lib/key_setting.js";
+import { control, currentLook, panel, row } from "./look.js";
 
 export const KEY_ROUTE = "/segmind_motionctrl/key";
 
-async function callRoute(api, path, method, body) {
+/** Calls one of the pack's routes with JSON (every state-changing route requires Content-Type: application/json). */
+export async function callRoute(api, path, method, body) {
   const options = { method, headers: { "Content-Type": "application/json" } };
   if (body !== undefined) options.body = JSON.stringify(body);
   const response = await api.fetchApi(path, options);
@@ -17,7 +19,7 @@ async function callRoute(api, path, method, body) {
   } catch {
     answer = { error: `HTTP ${response.status}: the pack's route did not answer with JSON.` };
   }
-  return { ok: response.ok, answer };
+  return { ok: response.ok, status: response.status, answer };
 }
 
 export function fetchKeyStatus(api) {
@@ -33,35 +35,26 @@ export async function testKey(api) {
   }
 }
 
-function element(tag, props = {}, children = []) {
-  const node = document.createElement(tag);
-  Object.assign(node, props);
-  for (const child of children) node.append(child);
-  return node;
-}
-
-function button(label, action, onClick) {
-  const node = element("button", { type: "button", textContent: label, className: "p-button p-component p-button-sm" });
-  node.setAttribute("data-segmind-key-action", action);
-  node.style.padding = "4px 10px";
-  node.addEventListener("click", onClick);
-  return node;
-}
-
 /** Builds the panel; `notify({severity, summary, detail})` shows a toast. */
 export function buildKeyPanel({ api, notify }) {
-  const input = element("input", {
+  const look = currentLook();
+  const input = control(look, "input", {
     type: "password",
     autocomplete: "off",
     spellcheck: false,
-    placeholder: "Paste a Segmind API key",
-    className: "p-inputtext p-component",
+    placeholder: "Paste your key",
+    extraClass: "segmind-mc-key",
   });
   input.setAttribute("data-segmind-key-input", "");
-  input.style.width = "15rem";
-  const status = element("div", { textContent: "Checking…" });
-  status.style.cssText = "font-size:12px;opacity:0.85;max-width:24rem;white-space:normal";
+  input.setAttribute("aria-label", "Segmind API key");
+  const status = control(look, "note", { textContent: "Checking…" });
   status.setAttribute("data-segmind-key-status", "");
+  const button = (label, action, variant, onClick) => {
+    const node = control(look, "button", { textContent: label, variant });
+    node.setAttribute("data-segmind-key-action", action);
+    node.addEventListener("click", onClick);
+    return node;
+  };
 
   const refresh = async () => {
     status.textContent = statusText(await fetchKeyStatus(api));
@@ -107,17 +100,12 @@ export function buildKeyPanel({ api, notify }) {
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter") void save();
   });
-  const row = (...items) => {
-    const node = element("div", {}, items);
-    node.style.cssText = "display:flex;gap:6px;align-items:center;justify-content:flex-end;flex-wrap:wrap";
-    return node;
-  };
-  const panel = element("div", {}, [
-    row(input, button("Save", "save", save)),
-    row(button("Test key", "test", test), button("Remove saved key", "remove", remove)),
+  const box = panel([
+    row(input, button("Save", "save", "primary", save)),
+    row(button("Test key", "test", "secondary", test), button("Remove saved key", "remove", "secondary", remove)),
     status,
   ]);
-  panel.style.cssText = "display:flex;flex-direction:column;gap:6px;align-items:flex-end";
+  box.setAttribute("data-segmind-key-panel", look);
   void refresh();
-  return panel;
+  return box;
 }

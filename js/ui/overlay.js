@@ -22,7 +22,7 @@ export function fitText(ctx, text, maxWidth) {
   return text.slice(0, low) + "…";
 }
 
-function drawScene(ctx, w, h) {
+export function drawScene(ctx, w, h) {
   // Dots over three frames' worth of ground, so a long pan still shows texture moving, not emptiness.
   ctx.fillStyle = "rgba(255,255,255,0.16)";
   for (let gx = -1.5; gx <= 1.5; gx += 0.125) {

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  cachedLine, COST_PER_CALL, costLine, estimateCost, formatUsd, previewCostLine, sameSettings, seedControlBills,
-  seedWarning,
+  cachedLine, COST_PER_CALL, costLine, estimateCost, formatUsd, limitWarning, previewCostLine, sameSettings,
+  seedControlBills, seedWarning, sequenceCostLine, unparsedCostLine,
 } from "../../js/lib/cost.js";
-import { lastRunLine, parseStatus, statusFromMessage } from "../../js/lib/status.js";
+import { lastRunLine, parsePreviewStatus, parseStatus, statusFromMessage } from "../../js/lib/status.js";
 
 test("the estimate is $0.089 per image of the batch", () => {
   assert.equal(COST_PER_CALL, 0.089);
@@ -85,8 +85,33 @@ for (const [text, { parsed, line }] of Object.entries(STATUSES)) {
   });
 }
 
+test("sequence cost lines: N calls per image", () => {
+  assert.equal(sequenceCostLine(3), "≈ 3 × $0.089 per image ($0.267) · ~60 s each");
+  assert.equal(sequenceCostLine(8), "≈ 8 × $0.089 per image ($0.712) · ~60 s each");
+  assert.equal(sequenceCostLine(1), costLine());
+  assert.equal(sequenceCostLine(0), costLine());
+  assert.match(unparsedCostLine(), /^\$0 until the motions parse/);
+});
+
+test("the per-run limit warns only when the visible calls exceed it", () => {
+  assert.equal(limitWarning(5, 4), "this run would be refused: 5 calls > limit 4 (Settings → Segmind MotionCtrl)");
+  assert.equal(limitWarning(4, 4), null);
+  assert.equal(limitWarning(5, null), null); // limits unknown (older backend): say nothing
+  assert.equal(limitWarning(5, undefined), null);
+  assert.equal(limitWarning(5, "4"), null);
+  assert.equal(limitWarning(Number.NaN, 4), null);
+});
+
+test("the preview's status becomes a short last-run line", () => {
+  const preview = "Local preview (not a MotionCtrl video): 14 frames in 2.1 s, free";
+  assert.deepEqual(parsePreviewStatus(preview), { frames: 14, seconds: 2.1 });
+  assert.equal(lastRunLine(preview), "last: 14 frames · 2.1 s · local preview, free");
+  assert.equal(parsePreviewStatus("Segmind: 1 clip in 64 s, $0.089"), null);
+  assert.equal(parsePreviewStatus(null), null);
+});
+
 test("other status texts are shown as sent", () => {
-  const preview = "Local preview (not a MotionCtrl video): 14 frames in 0.3 s, free";
+  const preview = "Local preview (something new)";
   assert.equal(lastRunLine(preview), `last: ${preview}`);
   assert.equal(parseStatus("Segmind: something new"), null);
   assert.equal(lastRunLine("Segmind: something new"), "last: something new");

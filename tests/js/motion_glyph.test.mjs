@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  CAPS, clampSpeed, describeAmount, describeMotion, glyphFrame, glyphParams, MOTIONS, visualParams,
+  CAPS, clampSpeed, describeAmount, describeMotion, glyphFrame, glyphKeyframes, glyphParams, MOTIONS, poseTransform,
+  stillTransform, visualParams,
 } from "../../js/lib/motion_glyph.js";
 
 const close = (actual, expected, eps = 1e-3) =>
@@ -131,4 +132,54 @@ test("a zoom frame's size follows the camera's distance", () => {
   close(glyphFrame(visual, 1).scale, 1.2);
   const roll = visualParams(glyphParams("CW", 1));
   close(glyphFrame(roll, 1).angle, glyphParams("CW", 1).angle / 2);
+});
+
+const visual = (motion, speed = 1, fps = 7) => visualParams(glyphParams(motion, speed, fps));
+const parseTransform = (t) => t.match(/-?[\d.]+/g).map(Number); // [x, y, angle, scale]
+
+test("a pose becomes one CSS transform: shift in px of the glyph's width, angle in rad, scale", () => {
+  assert.equal(poseTransform({ dx: 0.25, dy: -0.1, angle: 0.5, scale: 1.5 }, 80), "translate(20px, -8px) rotate(0.5rad) scale(1.5)");
+  assert.equal(poseTransform({ dx: 0, dy: 0, angle: 0, scale: 1 }, 85), "translate(0px, 0px) rotate(0rad) scale(1)");
+  assert.equal(stillTransform(null, 85), "translate(0px, 0px) rotate(0rad) scale(1)");
+  const still = parseTransform(stillTransform(visual("Pan Left"), 100));
+  close(still[0], 0.25 * 100 * 0.6, 0.01); // 60% into the move
+});
+
+test("keyframes play the move as glyphFrame does, hold its last frame and loop", () => {
+  const v = visual("Zoom In");
+  const { duration, keyframes } = glyphKeyframes([v], 85);
+  assert.equal(duration, Math.round((v.moveSeconds + v.holdSeconds) * 1000));
+  assert.equal(keyframes[0].offset, 0);
+  assert.equal(keyframes[keyframes.length - 1].offset, 1);
+  for (let i = 1; i < keyframes.length; i += 1) assert.ok(keyframes[i].offset >= keyframes[i - 1].offset);
+  for (const frame of keyframes) {
+    const t = Math.min(frame.offset * duration / 1000, v.moveSeconds);
+    close(parseTransform(frame.transform)[3], glyphFrame(v, t).scale, 1e-3);
+  }
+  // The hold: the last two keyframes show the same final pose.
+  assert.equal(keyframes[keyframes.length - 1].transform, keyframes[keyframes.length - 2].transform);
+  close(parseTransform(keyframes[keyframes.length - 1].transform)[3], 1.5, 1e-3);
+});
+
+test("keyframes of a sequence play each segment in turn, each from the start pose", () => {
+  const segments = [visual("Pan Left"), visual("CW"), visual("Zoom Out", 2, 14)];
+  const { duration, keyframes } = glyphKeyframes(segments, 85, 4);
+  const total = segments.reduce((sum, s) => sum + s.moveSeconds + s.holdSeconds, 0);
+  assert.equal(duration, Math.round(total * 1000));
+  assert.equal(keyframes.length, 3 * (4 + 2));
+  // Segment 2 starts where segment 1's period ends, back at the identity pose (a jump, not a slide).
+  const start2 = keyframes[6];
+  close(start2.offset, (segments[0].moveSeconds + segments[0].holdSeconds) / total, 1e-5);
+  assert.equal(start2.transform, "translate(0px, 0px) rotate(0rad) scale(1)");
+  assert.equal(keyframes[5].offset, start2.offset);
+  assert.notEqual(keyframes[5].transform, start2.transform);
+  assert.ok(parseTransform(keyframes[10].transform)[2] < 0); // CW: the content turns anticlockwise
+});
+
+test("nothing to animate: still or unknown moves give no keyframes", () => {
+  assert.equal(glyphKeyframes([visual("Zoom In", 0)], 85), null);
+  assert.equal(glyphKeyframes([visual("Dolly")], 85), null);
+  assert.equal(glyphKeyframes([], 85), null);
+  assert.equal(glyphKeyframes(undefined, 85), null);
+  assert.notEqual(glyphKeyframes([visual("Zoom In", 0), visual("CW")], 85), null);
 });

@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { nodeInfo } from "../../js/lib/node_info.js";
+import { infoSignature, keepNumbersWithUnits, nodeInfo, statusLine } from "../../js/lib/node_info.js";
 import {
-  applyFixedSeedDefault, NODE_TYPES, paramValues, seedControlWidget, widgetValue,
+  applyFixedSeedDefault, isPaid, isSequence, NODE_TYPES, paramValues, seedControlWidget, widgetValue,
 } from "../../js/lib/node_widgets.js";
 import { drawInfo, fitText, INFO_HEIGHT } from "../../js/ui/overlay.js";
 
@@ -20,8 +20,11 @@ function fakeNode(control = "randomize", overrides = {}) {
   return { widgets, controlWidget };
 }
 
-test("both node types are handled", () => {
-  assert.deepEqual([...NODE_TYPES].sort(), ["MotionCtrlCameraPreview", "SegmindMotionCtrlSVD"]);
+test("all four node types are handled; two are paid, two are sequences", () => {
+  assert.deepEqual([...NODE_TYPES].sort(), ["MotionCtrlCameraPreview", "MotionCtrlCameraPreviewSequence",
+    "SegmindMotionCtrlSVD", "SegmindMotionCtrlSequence"]);
+  assert.deepEqual([...NODE_TYPES].filter(isPaid).sort(), ["SegmindMotionCtrlSVD", "SegmindMotionCtrlSequence"]);
+  assert.deepEqual([...NODE_TYPES].filter(isSequence).sort(), ["MotionCtrlCameraPreviewSequence", "SegmindMotionCtrlSequence"]);
 });
 
 test("a new node's seed control becomes fixed", () => {
@@ -90,6 +93,123 @@ test("the preview node is free and never warns about the seed", () => {
     "free · local (no API call)",
     "ACW ×2.5: content turns clockwise, 139°",
   ]);
+});
+
+const PAID = "SegmindMotionCtrlSVD";
+const SEQUENCE = "SegmindMotionCtrlSequence";
+const PREVIEW_SEQUENCE = "MotionCtrlCameraPreviewSequence";
+const single = (run, extra = {}) => nodeInfo({ type: PAID, params: paramValues(fakeNode("fixed")), seedControl: "fixed", run, ...extra });
+const last = (info) => info.lines[info.lines.length - 1];
+
+test("the node says how its run ended: every end state", () => {
+  const cases = [
+    [{ state: "running", text: "Segmind: 2/3 done, processing 41 s (usually ~60 s)" },
+      { text: "Segmind: 2/3 done, processing 41 s (usually ~60 s)", tone: "run" }],
+    [{ state: "running", text: null }, { text: "running…", tone: "run" }],
+    [{ state: "done", text: "Segmind: 1 clip in 64 s, $0.089, credits left 12.34" },
+      { text: "last: 1 clip · 64 s · $0.089 · 12.34 credits left", tone: "dim" }],
+    [{ state: "cancelled", text: "cancelled — the paid video will be kept when it arrives" },
+      { text: "cancelled — the paid video will be kept when it arrives", tone: "warn" }],
+    [{ state: "cancelled", text: "cancelled — nothing was billed" }, { text: "cancelled — nothing was billed", tone: "warn" }],
+    [{ state: "cancelled", text: null }, { text: "cancelled", tone: "warn" }],
+    [{ state: "failed", text: "failed: Segmind did not accept the API key" },
+      { text: "failed: Segmind did not accept the API key", tone: "error" }],
+    [{ state: "failed", text: "Not enough Segmind credits" }, { text: "failed: Not enough Segmind credits", tone: "error" }],
+    [{ state: "kept", text: "the video that arrived after the cancel was kept; running again uses it (free)" },
+      { text: "the video that arrived after the cancel was kept; running again uses it (free)", tone: "ok" }],
+  ];
+  for (const [run, line] of cases) {
+    assert.deepEqual(statusLine(run, null), line, run.state);
+    assert.deepEqual(last(single(run)), line, run.state);
+  }
+  // After a cancel the previous run's line is gone; with no run at all, the last status (if any) shows.
+  assert.equal(statusLine({ state: "cancelled" }, "Segmind: 1 clip in 64 s, $0.089").text, "cancelled");
+  assert.equal(statusLine(null, "Segmind: 2 clips in 3 s, from cache, $0").text, "last: 2 clips · 3 s · cached, $0");
+  assert.equal(statusLine({ state: "done", text: null }, "Segmind: 2 clips in 3 s, from cache, $0").text,
+    "last: 2 clips · 3 s · cached, $0");
+  assert.equal(statusLine(null, null), null);
+});
+
+test("a finished status ComfyUI already shows under the widgets is not repeated; other states are", () => {
+  const done = { state: "done", text: "Segmind: 1 clip in 64 s, $0.089, credits left 12.34" };
+  assert.equal(statusLine(done, null, "Segmind: 1 clip in 64 s, $0.089, credits left 12.34"), null);
+  assert.equal(statusLine(null, done.text, ` ${done.text}\n`), null);
+  assert.equal(statusLine(done, null, "Segmind: processing 41 s").text, "last: 1 clip · 64 s · $0.089 · 12.34 credits left");
+  assert.equal(statusLine({ state: "cancelled", text: "cancelled" }, done.text, done.text).text, "cancelled");
+  const running = { state: "running", text: "Segmind: 2/3 done, processing 41 s (usually ~60 s)" };
+  assert.equal(statusLine(running, null, running.text).text, "running…");
+  assert.equal(statusLine(running, null, "Segmind: queued 2 s").text, running.text);
+  const info = single(done, { coreText: done.text });
+  assert.equal(info.lines.length, 2);
+});
+
+test("a sequence costs one call per segment and shows its segments", () => {
+  const params = { motions: "Pan Left 1.5, Zoom In\nCW 0.5", fps: 7, seed: 1 };
+  const info = nodeInfo({ type: SEQUENCE, params, seedControl: "fixed" });
+  assert.deepEqual(info.lines.map((l) => l.text), [
+    "≈ 3 × $0.089 per image ($0.267) · ~60 s each",
+    "3 segments: Pan Left ×1.5 → Zoom In ×1 → CW ×0.5",
+  ]);
+  assert.deepEqual(info.glyphs.map((g) => [g.motion, g.speed]), [["Pan Left", 1.5], ["Zoom In", 1], ["CW", 0.5]]);
+  assert.equal(info.glyph.motion, "Pan Left");
+  const one = nodeInfo({ type: SEQUENCE, params: { motions: "zoom in 2", fps: 7 }, seedControl: "fixed" });
+  assert.deepEqual(one.lines.map((l) => l.text), ["≈ $0.089 per image · ~60 s", "Zoom In ×2: content grows, ×3.00"]);
+});
+
+test("from the 5th segment the paid sequence notes the drift; the free preview does not", () => {
+  const params = { motions: "CW, ACW, CW, ACW, Pan Up", fps: 7 };
+  const paid = nodeInfo({ type: SEQUENCE, params, seedControl: "fixed" });
+  assert.equal(paid.lines[2].text, "from segment 5 on, quality drifts with each continuation");
+  const four = nodeInfo({ type: SEQUENCE, params: { motions: "CW, ACW, CW, ACW" }, seedControl: "fixed" });
+  assert.equal(four.lines.length, 2);
+  const preview = nodeInfo({ type: PREVIEW_SEQUENCE, params, seedControl: "randomize" });
+  assert.deepEqual(preview.lines.map((l) => l.text), ["free · local (no API call)",
+    "5 segments: CW ×1 → ACW ×1 → CW ×1 → ACW ×1 → Pan Up ×1"]);
+});
+
+test("motions that do not parse: a clear warning, nothing to pay, a still glyph", () => {
+  const info = nodeInfo({ type: SEQUENCE, params: { motions: "Pan Left, Spin 2" }, seedControl: "fixed",
+    limits: { maxCallsPerRun: 1 } });
+  assert.deepEqual(info.lines, [
+    { text: "$0 until the motions parse (nothing is sent)", tone: "main" },
+    { text: 'motions: "Spin" is not a motion (segment 2)', tone: "warn" },
+  ]);
+  assert.deepEqual(info.glyphs, []);
+  assert.equal(info.glyph.kind, "unknown");
+  const preview = nodeInfo({ type: PREVIEW_SEQUENCE, params: { motions: "" } });
+  assert.equal(preview.lines[1].text, 'motions: empty; write e.g. "Pan Left 1.5, Zoom In"');
+});
+
+test("a run the per-run limit would refuse is said before it is queued", () => {
+  const params = { motions: "CW, ACW, CW", fps: 7, seed: 3 };
+  const refused = nodeInfo({ type: SEQUENCE, params, seedControl: "fixed", limits: { maxCallsPerRun: 2 } });
+  assert.deepEqual(refused.lines[2], {
+    text: "this run would be refused: 3 calls > limit 2 (Settings → Segmind MotionCtrl)", tone: "error" });
+  for (const limits of [{ maxCallsPerRun: 3 }, { maxCallsPerRun: null }, undefined]) {
+    assert.equal(nodeInfo({ type: SEQUENCE, params, seedControl: "fixed", limits }).lines.length, 2);
+  }
+  // A cached run makes no call; the free preview never does.
+  const cached = nodeInfo({ type: SEQUENCE, params, seedControl: "fixed", lastParams: { ...params }, limits: { maxCallsPerRun: 2 } });
+  assert.deepEqual(cached.lines.map((l) => l.text), ["≈ $0 if the image is unchanged (cached)", "3 segments: CW ×1 → ACW ×1 → CW ×1"]);
+  assert.equal(nodeInfo({ type: PREVIEW_SEQUENCE, params, limits: { maxCallsPerRun: 2 } }).lines.length, 2);
+  // The single node makes one call per image.
+  assert.equal(single(null, { limits: { maxCallsPerRun: 1 } }).lines.length, 2);
+  assert.match(last(single(null, { limits: { maxCallsPerRun: 0 } })).text, /1 calls > limit 0/);
+});
+
+test("numbers stay with their units when the strip wraps", () => {
+  assert.equal(keepNumbersWithUnits("last: 1 clip · 64 s · 3 segments · 25 % · 5 calls"),
+    "last: 1\u00a0clip · 64\u00a0s · 3\u00a0segments · 25\u00a0% · 5\u00a0calls");
+  assert.equal(keepNumbersWithUnits("Pan Left ×1: content slides right"), "Pan Left ×1: content slides right");
+  assert.equal(keepNumbersWithUnits("14 frames in 2.1 s"), "14\u00a0frames in 2.1\u00a0s");
+});
+
+test("the signature changes with any shown text or move, and only then", () => {
+  const a = single(null);
+  assert.equal(infoSignature(a), infoSignature(single(null)));
+  assert.notEqual(infoSignature(a), infoSignature(single({ state: "cancelled" })));
+  const moved = nodeInfo({ type: PAID, params: { ...paramValues(fakeNode("fixed")), motion_speed: 2 }, seedControl: "fixed" });
+  assert.notEqual(infoSignature(a), infoSignature(moved));
 });
 
 function recordingContext() {
