@@ -143,3 +143,17 @@ def test_the_preview_sequence_gives_the_same_frame_count_with_no_network(pack, h
     frames, fps, video = out["result"]
     assert frames.shape[0] == 14 + 13 * 2 and fps == 7.0
     assert "3 moves" in out["ui"]["segmind_status"][0] and "free" in out["ui"]["segmind_status"][0]
+
+
+def test_the_motions_rules_are_the_frontends():
+    import json
+    from pathlib import Path
+
+    from nodes.camera.motions import InvalidMotionsError, parse_motions
+
+    for text, expected in json.loads((Path(__file__).parent / "motions_cases.json").read_text())["cases"]:
+        try:
+            got = [[s.motion, s.speed] for s in parse_motions(text)]
+        except InvalidMotionsError:
+            got = None
+        assert got == expected, text

@@ -4,7 +4,7 @@
     CW 0.5
 
 One segment per line or comma-separated item, `<motion> [speed]`: the motion names of the single node
-(case-insensitive, spaces as you like), the speed from 0 to 10 (default 1), 1 to 8 segments. Anything else
+(case-insensitive; runs of spaces count as one), the speed a plain decimal from 0 to 10 (default 1), 1 to 8 segments. Anything else
 is an error naming the bad item and the allowed names, raised before anything is sent. The frontend parses
 with the same rules (js/lib/motions.js) to show the cost before a run.
 """
@@ -22,7 +22,7 @@ DEFAULT_SPEED = 1.0
 # From this segment on, each continuation visibly drifts (SVD's VAE round trip, compounding).
 DRIFT_FROM_SEGMENT = 5
 
-_NAMES = {re.sub(r"\s+", "", m).lower(): m for m in MOTIONS}
+_NAMES = {m.lower(): m for m in MOTIONS}
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 
@@ -45,7 +45,7 @@ def parse_motions(text):
     """[Segment] from the motions text, or InvalidMotionsError."""
     if not isinstance(text, str):
         raise InvalidMotionsError(f"expected text, got {type(text).__name__}.")
-    items = [item.strip() for item in re.split(r"[,\n]", text)]
+    items = [item.strip() for item in re.split(r"[,\n\r]", text)]
     items = [item for item in items if item]
     if not items:
         raise InvalidMotionsError("the text is empty.")
@@ -56,7 +56,7 @@ def parse_motions(text):
 
 
 def _segment(number, item):
-    words = item.split()
+    words = item.split()  # runs of spaces and tabs count as one
     speed = DEFAULT_SPEED
     if len(words) > 1 and _NUMBER.match(words[-1]):
         speed = float(words[-1])
@@ -64,7 +64,7 @@ def _segment(number, item):
         if not (math.isfinite(speed) and 0.0 <= speed <= MAX_SPEED):
             raise InvalidMotionsError(f"move {number} ({_shown(item)}) has speed {speed:g}, outside 0 to "
                                       f"{MAX_SPEED:g}.")
-    motion = _NAMES.get("".join(words).lower())
+    motion = _NAMES.get(" ".join(words).lower())
     if motion is None:
         raise InvalidMotionsError(f"move {number} ({_shown(item)}) is not a camera motion.")
     return Segment(motion, speed + 0.0)

@@ -52,3 +52,13 @@ test("motions: 1 to 8 segments; the drift note starts at the 5th", () => {
   assert.equal(drifts(5), true);
   assert.equal(drifts(undefined), false);
 });
+
+test("motions: the cases shared with the Python parser (tests/motions_cases.json) give the same segments", async () => {
+  const { readFile } = await import("node:fs/promises");
+  const { cases } = JSON.parse(await readFile(new URL("../motions_cases.json", import.meta.url), "utf8"));
+  for (const [text, expected] of cases) {
+    const parsed = parseMotions(text);
+    const got = parsed.ok ? parsed.segments.map((s) => [s.motion, s.speed]) : null;
+    assert.deepEqual(got, expected, JSON.stringify(text));
+  }
+});
