@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from nodes.node_inputs import input_types
+from nodes.camera.motions import parse_motions
+from nodes.node_inputs import input_types, sequence_input_types
 from nodes.common.params import PARAMS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,17 +99,19 @@ def test_example_workflows_load_with_valid_widgets_and_no_key(path):
     nodes = {n["id"]: n for n in workflow["nodes"]}
     ours = [n for n in nodes.values() if n["type"] in OUR_NODES]
     assert ours
-    widget_names = [name for name in input_types()["required"] if name != "image"]
     for node in ours:
+        spec = (sequence_input_types() if "Sequence" in node["type"] else input_types())["required"]
+        widget_names = [name for name in spec if name != "image"]
         values = list(node["widgets_values"])
         assert values.pop(widget_names.index("seed") + 1) == "fixed"  # the seed's control widget
-        spec = input_types()["required"]
         for name, value in zip(widget_names, values, strict=True):
             kind, options = spec[name]
             if isinstance(kind, list):
                 assert value in kind
             elif kind in ("INT", "FLOAT"):
                 assert options["min"] <= value <= options["max"]
+            elif name == "motions":
+                assert parse_motions(value)
     for link_id, src, src_slot, dst, dst_slot, kind in workflow["links"]:
         assert nodes[src]["outputs"][src_slot]["type"] == kind
         assert link_id in (nodes[src]["outputs"][src_slot]["links"] or [])
