@@ -114,6 +114,39 @@ def send_text(node_id, message):
         logger.debug("Could not send node text: %s", exc)
 
 
+# ---- async nodes -----------------------------------------------------------------------------------------
+
+ASYNC_SINCE = (0, 3, 44)  # ComfyUI awaits a coroutine FUNCTION (and runs other nodes meanwhile) from here on
+
+
+def executor_awaits_coroutines():
+    """Whether this ComfyUI awaits an `async def` FUNCTION; True outside ComfyUI (the tests' executor does)."""
+    version = _module("comfyui_version")
+    text = getattr(version, "__version__", None) if version else None
+    if not text:
+        return True
+    try:
+        return tuple(int(part) for part in text.split(".")[:3]) >= ASYNC_SINCE
+    except ValueError:
+        return True
+
+
+def blocking_on_old_comfyui(node_class):
+    """On a ComfyUI older than 0.3.44, give the node a plain FUNCTION that runs its coroutine to the end (the
+    node then blocks the executor, as every node did there); newer ones get the coroutine itself."""
+    if executor_awaits_coroutines():
+        return node_class
+    import asyncio
+
+    name = node_class.FUNCTION
+
+    def blocking(self, **inputs):
+        return asyncio.run(getattr(self, name)(**inputs))
+    setattr(node_class, name + "_blocking", blocking)
+    node_class.FUNCTION = name + "_blocking"
+    return node_class
+
+
 # ---- folders ---------------------------------------------------------------------------------------------
 
 def user_dir():

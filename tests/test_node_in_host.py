@@ -237,3 +237,19 @@ def test_preview_node_needs_no_key_and_no_network(pack, host):
     assert frames.shape[0] == 14 and frames.dtype == torch.float32 and fps == 7.0
     assert decode_video(mp4_bytes(video)).frames.shape == tuple(frames.shape)
     assert "not a MotionCtrl video" in out["ui"]["segmind_status"][0]
+
+
+def test_on_a_comfyui_without_async_nodes_the_nodes_still_run(host, server):
+    """ComfyUI before 0.3.44 calls FUNCTION and uses what it returns: there the nodes run to the end themselves."""
+    import types
+    host.modules["comfyui_version"] = types.SimpleNamespace(__version__="0.3.40")
+    import sys
+    sys.modules["comfyui_version"] = host.modules["comfyui_version"]
+    try:
+        old = load_pack()
+        cls = old.NODE_CLASS_MAPPINGS["SegmindMotionCtrlSVD"]
+        assert cls.FUNCTION == "generate_blocking"
+        out = getattr(cls(), cls.FUNCTION)(image=tensor_of(textured_image(seed=3)), unique_id="7", **widgets())
+        assert out["result"][0].shape[0] == 14 and len(server.posts()) == 1
+    finally:
+        del sys.modules["comfyui_version"]

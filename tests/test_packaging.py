@@ -116,3 +116,16 @@ def test_example_workflows_load_with_valid_widgets_and_no_key(path):
         assert nodes[src]["outputs"][src_slot]["type"] == kind
         assert link_id in (nodes[src]["outputs"][src_slot]["links"] or [])
         assert nodes[dst]["inputs"][dst_slot]["link"] == link_id
+
+
+def test_readme_lists_every_setting_with_its_default():
+    from nodes.common.settings import SETTINGS
+
+    readme = (ROOT / "README.md").read_text()
+    for setting in SETTINGS:
+        row = next((line for line in readme.splitlines() if line.startswith(f"| `{setting.name}` |")), None)
+        assert row, setting.name
+        if setting.kind in ("int", "seconds", "dollars") and setting.default is not None:
+            assert f"`{setting.default_text()}`" in row, setting.name
+        if setting.minimum is not None and setting.maximum is not None and setting.kind != "dollars":
+            assert f"{setting.minimum:g} – {setting.maximum:g}" in row, setting.name
