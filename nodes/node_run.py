@@ -18,7 +18,6 @@ from .common.stored_settings import read_stored
 from .jobs.cache import ResultCache
 from .jobs.engine import get_engine
 from .jobs.ledger import ledger_for
-from .jobs.spend_guard import get_guard
 from .segmind.client import SegmindClient
 
 STATUS_EVENT = "segmind_motionctrl.status"
@@ -94,9 +93,8 @@ async def run_paid(run, start):
         settings = load_settings(stored=read_stored(settings_file()))
         engine = get_engine()
         engine.set_concurrency(settings.concurrency)
-        ledger, guard = ledger_for(ledger_file()), get_guard()
+        ledger, guard = ledger_for(ledger_file()), engine.guard
         engine.listen(ledger.listener)
-        engine.listen(guard.listener)
 
         def check_spend(calls):
             guard.check(calls, prompt_id=run.prompt_id, settings=settings, ledger=ledger)

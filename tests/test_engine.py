@@ -283,3 +283,10 @@ def test_a_cached_video_that_no_longer_decodes_is_removed_and_said_so(pack, serv
     assert not entry.exists()
     run_node(pack, image)
     assert len(server.posts()) == 2
+
+
+def test_the_fault_matrix_lists_every_cancel_state():
+    from pathlib import Path
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "fault-matrix.md").read_text()
+    for state in [s[0] for s in CANCEL_STATES] + ["waiting for a free slot"]:
+        assert f"- {state}" in doc, state

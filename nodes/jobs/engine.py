@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from ..common import errors as E
 from ..common.log import logger
 from ..media.video_codec import video_info
+from .spend_guard import SpendGuard
 
 MAX_CONCURRENCY = 8
 SLOT_TICK_S = 0.1
@@ -164,6 +165,8 @@ class Engine:
         self._tripped_by = None
         self._tripped_runs = {}  # prompt id -> its systemic failure: that run's unsent calls are held back
         self.listeners = []  # callables (event, flight, **details): the ledger and the spend guard listen here
+        self.guard = SpendGuard()  # one per process, like the engine: a run's limit spans all of its nodes
+        self.listen(self.guard.listener)
 
     def listen(self, listener):
         """Add a listener of the calls' events (submitted, completed, failed, expired, unknown), once."""

@@ -86,15 +86,3 @@ def _budget_message(calls, spent, budget, source):
             f"(about {usd(calls * PRICE_PER_CALL)}), and today's spend is ${spent:.2f} of the daily budget "
             f"${budget:.2f} (SEGMIND_DAILY_BUDGET). {_raise_hint('SEGMIND_DAILY_BUDGET', source)} Nothing was sent, "
             "nothing was billed.")
-
-
-_guard = None
-_guard_lock = threading.Lock()
-
-
-def get_guard():
-    global _guard
-    with _guard_lock:
-        if _guard is None:
-            _guard = SpendGuard()
-        return _guard
