@@ -227,7 +227,8 @@ class Engine:
             flight.started = time.monotonic()
             while True:
                 try:
-                    return self._call_once(flight)
+                    result, source = self._call_once(flight)
+                    break
                 except E.CancelledError:
                     # Stopped between polls because nobody waited; if someone came back meanwhile, go on (the
                     # job was recorded, so this resumes it).
@@ -241,9 +242,13 @@ class Engine:
                     self._tripped_at, self._tripped_by = time.monotonic(), exc
             raise
         finally:
+            # The slot limits calls to Segmind; the check and caching below are local work, so the next queued
+            # call need not wait for them.
             self._slots.release()
+        return self._keep(flight, result, source)
 
     def _call_once(self, flight):
+        """The exchange with Segmind: (GenerationResult, source)."""
         work, cache, client = flight.work, flight.cache, flight.client
         job = cache.pending(work.key) if cache is not None else None
 
@@ -280,6 +285,11 @@ class Engine:
             if exc.may_have_been_billed:
                 self._tell("unknown", flight, error=exc)
             raise
+        return result, source
+
+    def _keep(self, flight, result, source):
+        """Check that the video decodes, then cache it: a video that does not decode is never cached."""
+        work, cache = flight.work, flight.cache
         flight.state = "CHECKING"
         try:
             info = video_info(result.video)  # a video that does not decode is never cached
