@@ -15,6 +15,7 @@ The engine never runs on ComfyUI's event loop and never uses its default executo
 for that executor's threads at the end of every prompt, which would hold a cancelled run for a whole call.
 """
 
+import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -47,7 +48,7 @@ class Clip:
 class Work:
     """One call's input: the cache key and what the client needs to make the call."""
     key: str
-    image_b64: object  # a str, or a callable making it (encoding is done in the call's own thread)
+    image_b64: object  # a str, or a callable making it (encoding is done in the call's own thread, see _encode_ahead)
     params: dict
     label: str = "image"
 
@@ -155,6 +156,7 @@ class Engine:
         self._calls = ThreadPoolExecutor(max_workers=MAX_CONCURRENCY, thread_name_prefix="segmind-call")
         # Encoding, decoding and hashing: CPU work kept off the event loop (and off ComfyUI's default executor).
         self.workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="segmind-media")
+        self._encoding = threading.Semaphore(_cores())
         self._tripped_at = None
         self._tripped_by = None
         self.listeners = []  # callables (event, flight, **details): the ledger and the spend guard listen here
@@ -219,6 +221,7 @@ class Engine:
         def give_up():
             return self._nobody_waits(flight) or self._held_back(flight)
 
+        self._encode_ahead(flight, give_up)
         if not self._slots.acquire(give_up):
             if self._held_back(flight):
                 raise HeldBackError(self._tripped_by)
@@ -246,6 +249,19 @@ class Engine:
             # call need not wait for them.
             self._slots.release()
         return self._keep(flight, result, source)
+
+    def _encode_ahead(self, flight, give_up):
+        """Encode the upload before waiting for a slot, so a call queued behind others has its PNG ready when it
+        gets one (its encode overlaps the running calls' jobs instead of following them). At most one encode per
+        core at once, in arrival order, so the calls that get the first slots are not slowed by those behind."""
+        work, cache = flight.work, flight.cache
+        if not callable(work.image_b64) or give_up():
+            return
+        if cache is not None and cache.pending(work.key) is not None:
+            return  # resumed, not uploaded
+        with self._encoding:
+            if not give_up():
+                work.image_b64 = work.image_b64()
 
     def _call_once(self, flight):
         """The exchange with Segmind: (GenerationResult, source)."""
@@ -330,6 +346,13 @@ class Engine:
     def _tell(self, event, flight, **details):
         for listener in list(self.listeners):
             _quietly(listener, event, flight, **details)
+
+
+def _cores():
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def _quietly(callback, *args, **kwargs):
