@@ -56,7 +56,9 @@ _current = threading.local()
 class CallTimes:
     """Monotonic stamps of one call (None where a stamp does not apply, e.g. v1 has no job record)."""
     slot: float = None  # the call got its engine slot
-    generate: float = None  # client.generate() called: the PNG is encoded
+    encode_start: float = None  # the PNG encode (image_to_base64) of this call's image, in its thread
+    encode_end: float = None
+    generate: float = None  # client.generate() called: the PNG is encoded, the slot held
     submitted: float = None  # v2: Segmind's accept read
     created: float = None  # v2: the fake created the job (its latency starts)
     ready: float = None  # v2: the job is done on the server
@@ -78,7 +80,9 @@ class TimedClient(SegmindClient):
         self.timeline = timeline
 
     def generate(self, image_b64, params, *, on_state=None, should_stop=None, on_submitted=None):
-        times = CallTimes(generate=_now())
+        encoded = getattr(_current, "encoded", (None, None))
+        _current.encoded = (None, None)
+        times = CallTimes(generate=_now(), encode_start=encoded[0], encode_end=encoded[1])
         _current.times = times
         self.timeline.append(times)
 
@@ -108,26 +112,35 @@ def _listen(event, flight, **details):
         times.label = flight.work.label
 
 
-class _TimedDecode:
-    """Wraps nodes.jobs.batch._decode (looked up at call time) with a timer, for the duration of a run."""
+class _Timers:
+    """Wraps nodes.jobs.batch._decode and its image_to_base64 (both looked up at call time) with timers, for the
+    duration of a run: the decode per item, the encode per call (thread-local, read by TimedClient)."""
 
     def __init__(self):
         self.spans = {}  # label -> (start, end)
 
     def __enter__(self):
-        original = self.original = batch_module._decode
+        decode = self.decode = batch_module._decode
+        encode = self.encode = batch_module.image_to_base64
 
-        def timed(assembler, item, clip, cache):
+        def timed_decode(assembler, item, clip, cache):
             start = _now()
             try:
-                return original(assembler, item, clip, cache)
+                return decode(assembler, item, clip, cache)
             finally:
                 self.spans[item.label] = (start, _now())
-        batch_module._decode = timed
+
+        def timed_encode(pixels):
+            start = _now()
+            try:
+                return encode(pixels)
+            finally:
+                _current.encoded = (start, _now())
+        batch_module._decode, batch_module.image_to_base64 = timed_decode, timed_encode
         return self
 
     def __exit__(self, *exc):
-        batch_module._decode = self.original
+        batch_module._decode, batch_module.image_to_base64 = self.decode, self.encode
 
 
 # ---- runs --------------------------------------------------------------------------------------------------
@@ -210,7 +223,7 @@ def batch_row(fake, images, params, expected, mode, concurrency):
         return started, _now(), outcome, tensor
 
     try:
-        with _TimedDecode() as decode:
+        with _Timers() as decode:
             started, ended, outcome, tensor = asyncio.run(run())
     finally:
         _shut(engine)
@@ -253,44 +266,53 @@ def batch_rows(images, params, latency, plan, video_scale):
 
 # ---- where the time beyond the ideal goes ----------------------------------------------------------------
 
-PHASES = ("before the first call (checks, hashing, cache look-up)", "PNG encode (in the call's thread)",
-          "upload: POST body sent and read by the server", "v2: status-poll lag after the job is done",
-          "v2: result JSON + video download (redirects, gzip)", "v1: the answer beyond the latency (video download)",
-          "video_info check before the clip is handed over", "waiting for the next call's slot",
-          "after the last call: wait for a media worker, decode, torch.from_numpy")
+PHASES = ("before the first call (checks, hashing, cache look-up)", "PNG encode",
+          "waiting for a slot or an encode turn", "upload: POST body sent and read by the server",
+          "v2: status-poll lag after the job is done", "v2: result JSON + video download (redirects, gzip)",
+          "v1: the answer beyond the latency (upload + video download)",
+          "video arrived → next call's slot (the video_info check, while the slot is held)",
+          "last call: video_info check", "after the last call: wait for a media worker, decode, torch.from_numpy")
 
 
 def critical_path(row):
-    """The chain of calls that ends with the last one, each starting when the one before freed its slot."""
+    """The chain of calls that ends with the last one, each getting its slot when the one before released it
+    (at or after its video arrived)."""
     calls = sorted(row.calls, key=lambda t: t.checked)
     path = [calls[-1]]
-    while path[0].slot > row.first_slot + 1e-3:
-        before = [t for t in calls if t.checked <= path[0].slot + 1e-3 and t is not path[0] and t not in path]
-        if not before:
+    while True:
+        before = [t for t in calls if t not in path and t.returned <= path[0].slot + 1e-3]
+        if not before or path[0].slot <= row.first_slot + 1e-3:
             break
-        path.insert(0, max(before, key=lambda t: t.checked))
+        path.insert(0, max(before, key=lambda t: t.returned))
     return path
 
 
 def breakdown(row):
-    """{phase: seconds} along the critical path; their sum plus the job latencies is the wall time."""
+    """({phase: seconds}, calls on the path) along the critical path: consecutive stretches of the wall time,
+    the job latencies left out, so the phases add up to the wall time minus len(path) x latency."""
     path = critical_path(row)
     spent = dict.fromkeys(PHASES, 0.0)
-    spent[PHASES[0]] = path[0].slot - row.started
-    previous_end = None
-    for times in path:
-        if previous_end is not None:
-            spent[PHASES[7]] += max(0.0, times.slot - previous_end)
-        spent[PHASES[1]] += times.generate - times.slot
-        if times.created is not None:  # v2
-            spent[PHASES[2]] += times.created - times.generate
-            spent[PHASES[3]] += (times.result_asked or times.downloading) - times.ready
-            spent[PHASES[4]] += times.returned - (times.result_asked or times.downloading)
-        else:  # v1: one POST; the upload is in its beyond-latency part too
-            spent[PHASES[5]] += times.returned - times.generate - row.latency
-        spent[PHASES[6]] += times.checked - times.returned
-        previous_end = times.checked
-    spent[PHASES[8]] = row.started + row.wall - path[-1].checked
+    begin = row.started
+    for index, t in enumerate(path):
+        marks = []  # (phase, moment the phase ends), in order
+        if index == 0:  # until the first encode or slot of any call: the batch's own checks and hashing
+            marks.append((PHASES[0], min(x for c in row.calls for x in (c.encode_start, c.slot) if x is not None)))
+        if t.encode_start is not None:
+            marks += [(PHASES[2], t.encode_start), (PHASES[1], t.encode_end)]
+        marks.append((PHASES[2], t.generate))
+        if t.created is not None:  # v2; the latency (created → ready) is the job itself
+            marks += [(PHASES[3], t.created), (None, t.ready), (PHASES[4], t.result_asked or t.downloading),
+                      (PHASES[5], t.returned)]
+        else:
+            marks += [(None, t.generate + row.latency), (PHASES[6], t.returned)]
+        last = index == len(path) - 1
+        marks.append((PHASES[8], t.checked) if last else (PHASES[7], path[index + 1].slot))
+        for phase, moment in marks:
+            moment = max(moment, begin)
+            if phase is not None:
+                spent[phase] += moment - begin
+            begin = moment
+    spent[PHASES[9]] = row.started + row.wall - begin
     return spent, len(path)
 
 
@@ -300,7 +322,8 @@ def mean_phases(row):
         values = [v for v in values if v is not None]
         return statistics.median(values) * 1000.0 if values else None
     c = row.calls
-    out = {"encode": med([t.generate - t.slot for t in c]), "check": med([t.checked - t.returned for t in c]),
+    out = {"encode": med([t.encode_end - t.encode_start for t in c if t.encode_start is not None]),
+           "check": med([t.checked - t.returned for t in c]),
            "decode": med([t.decode_end - t.decode_start for t in c if t.decode_end])}
     if row.mode == "v2":
         out["upload"] = med([t.created - t.generate for t in c if t.created])
