@@ -112,7 +112,7 @@ FULL = Config(False, repeats_small=21, repeats_large=3, memory_repeats=3, memory
               cache_repeats=9)
 QUICK = Config(True, repeats_small=3, repeats_large=1, memory_repeats=1, memory_all=False, full_photo_upload=False,
                extra_objects=300_000, poll_durations=(1.2,), graph_latency=1.0, graph_repeats=1, batch_images=4,
-               latency=0.3, batch_video_scale=0.25, target_repeats=1, in_flight_s=1.0, cache_repeats=3)
+               latency=0.3, batch_video_scale=0.25, target_repeats=1, in_flight_s=0.6, cache_repeats=3)
 
 
 @dataclass
@@ -455,7 +455,8 @@ def polling_section(cfg, inputs):
 
 def graph_section(cfg, inputs):
     log(f"  graph: one node, then 3 nodes, x{cfg.graph_repeats}, {cfg.graph_latency:g} s jobs")
-    row = bench_graph.graph_rows(inputs.model, cfg.graph_latency, cfg.graph_repeats, cfg.batch_video_scale)
+    row = bench_graph.graph_rows(inputs.model, cfg.graph_latency, cfg.graph_repeats, cfg.batch_video_scale,
+                                 warm_up=not cfg.quick)
     walls = lambda values: ", ".join(f"{v:.2f}" for v in values)  # noqa: E731
     single, graph = statistics.median(row.single), statistics.median(row.graph)
     rows = [["one node alone (Pan Left)", walls(row.single), f"**{single:.2f}**", row.posts_single, "1.00x"],
@@ -476,6 +477,8 @@ def graph_section(cfg, inputs):
 
 def batch_section(cfg, inputs):
     plan = [(mode, c) for mode in ("v2", "v1") for c in (1, 2, 4)]
+    if cfg.quick:  # a smoke test: both APIs, one and several calls at once
+        plan = [("v2", 1), ("v2", 4), ("v1", 4)]
     log(f"  batch: {len(plan)} runs of {cfg.batch_images} images at {cfg.latency:g} s "
         f"(concurrency 4 x{cfg.target_repeats})")
     results = {}
@@ -490,6 +493,10 @@ def batch_section(cfg, inputs):
             runs.sort(key=lambda r: r.wall)
             results[(mode, concurrency)] = (runs[len(runs) // 2], runs)
     server = bench_batch.server_side_ms(inputs.model, inputs.params, expected[0])
+    frames_bytes = results[("v2", 4)][0].images * 14 * 576 * 1024 * 3 * 4
+    if cfg.batch_video_scale == 1.0:
+        server["touch"] = bench_batch.first_touch_ms(frames_bytes, idle_s=1.0 if cfg.quick else 3.0)
+        server["frames_bytes"] = frames_bytes
     return results, server
 
 
@@ -569,6 +576,14 @@ def batch_note(cfg, results, server, gaps, upload_ms):
         f"({ms(server['gzip'])} ms measured apart); a real API does that on its own machines. The image → upload "
         f"body path alone is {ms(upload_ms)} ms (section 1a).",
     ]
+    if "touch" in server:
+        reused, idle = server["touch"]
+        lines.append(
+            f"The frames buffer of a batch of {cfg.batch_images} is {mib(server['frames_bytes'])} MiB, written once "
+            f"by the decodes. First writes to fresh memory cost page faults: on this machine {ms(reused)} ms for the "
+            f"whole buffer right after a buffer that size was freed, but {ms(idle)} ms after 3 s idle (measured "
+            "apart), because this virtual machine hands freed memory back to its host, so each clip's decode pays "
+            f"about {ms(idle / cfg.batch_images)} ms more than section 1f's decode into reused memory.")
     spent, gap = gaps["v2"]
     names = bench_batch.PHASES
     encode, wait = spent[names[1]], spent[names[2]]
@@ -595,8 +610,8 @@ def graph_note(cfg, row):
             "SEGMIND_API_KEY, a fresh SEGMIND_CACHE_DIR for every run (nothing is served from the cache), all else "
             f"unset, so the node's defaults: PollSchedule(), concurrency {NODE_CONCURRENCY}, auto (v2). The image "
             f"is 1024x576; the fake holds each job {cfg.graph_latency:g} s and sends {_clip_size(cfg)}. Runs "
-            f"alternate (one node, then the graph) {cfg.graph_repeats} time(s) on one loaded pack, after one "
-            "warm-up run. The wall time is the whole prompt: the node's checks, PNG encode, HTTP, polling, "
+            f"alternate (one node, then the graph) {cfg.graph_repeats} time(s) on one loaded pack"
+            f"{'' if cfg.quick else ', after one warm-up run'}. The wall time is the whole prompt: the node's checks, PNG encode, HTTP, polling, "
             "decode and outputs (tensor, preview file). The graph's three POSTs went out within "
             f"{row.submit_spread * 1000:.0f} ms of each other (median). With the default schedule a "
             f"{cfg.graph_latency:g} s job is seen done at the poll {_seen_at(cfg.graph_latency):.2f} s after the "

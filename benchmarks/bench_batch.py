@@ -407,3 +407,20 @@ def server_side_ms(image, params, video, repeats=5):
     return {"parse": median(lambda: validate_body(json.loads(body))),
             "gzip": median(lambda: compress(video, "gzip")), "body_bytes": len(body),
             "video_bytes": len(video), "gzip_bytes": len(compress(video, "gzip")[0])}
+
+
+def first_touch_ms(nbytes, idle_s=3.0):
+    """(ms to first write every page of a fresh `nbytes` array right after an array of that size was freed,
+    the same after `idle_s` seconds idle): what page faults cost the batch's frames buffer on this machine.
+    A virtual machine that hands freed memory back to its host makes the second case far slower."""
+    def touch():
+        started = time.perf_counter()
+        array = np.empty(nbytes // 4, dtype=np.float32)
+        array[::1024] = 1.0  # one write per 4 KiB page
+        elapsed = (time.perf_counter() - started) * 1000.0
+        del array
+        return elapsed
+    touch()
+    reused = touch()
+    time.sleep(idle_s)
+    return reused, touch()

@@ -111,7 +111,7 @@ class GraphRow:
         return statistics.median(self.graph) / statistics.median(self.single)
 
 
-def graph_rows(image, latency, repeats, video_scale=1.0):
+def graph_rows(image, latency, repeats, video_scale=1.0, warm_up=True):
     """One node alone, then the 3-node graph, alternating `repeats` times on one loaded pack."""
     fake = FakeSegmind(latency=latency, video_scale=video_scale).start()
     try:
@@ -119,8 +119,9 @@ def graph_rows(image, latency, repeats, video_scale=1.0):
         with Hosted(fake) as hosted:
             one = [node("1", image, motion=GRAPH_MOTIONS[0])]
             three = [node(str(i + 1), image, motion=m) for i, m in enumerate(GRAPH_MOTIONS)]
-            hosted.fresh_cache()
-            hosted.run([node("9", image, motion=GRAPH_MOTIONS[0], seed=1)])  # warm-up: imports, first HTTP
+            if warm_up:  # imports, the first HTTP connections
+                hosted.fresh_cache()
+                hosted.run([node("9", image, motion=GRAPH_MOTIONS[0], seed=1)])
             single, graph, spreads = [], [], []
             posts_single = posts_graph = 0
             for _ in range(repeats):
