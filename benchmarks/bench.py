@@ -493,6 +493,7 @@ def batch_section(cfg, inputs):
             runs.sort(key=lambda r: r.wall)
             results[(mode, concurrency)] = (runs[len(runs) // 2], runs)
     server = bench_batch.server_side_ms(inputs.model, inputs.params, expected[0])
+    server["convoy"] = bench_batch.convoy_ms(expected[0], repeats=3 if cfg.quick else 5)
     frames_bytes = results[("v2", 4)][0].images * 14 * 576 * 1024 * 3 * 4
     if cfg.batch_video_scale == 1.0:
         server["touch"] = bench_batch.first_touch_ms(frames_bytes, idle_s=1.0 if cfg.quick else 3.0)
@@ -584,6 +585,18 @@ def batch_note(cfg, results, server, gaps, upload_ms):
             f"whole buffer right after a buffer that size was freed, but {ms(idle)} ms after 3 s idle (measured "
             "apart), because this virtual machine hands freed memory back to its host, so each clip's decode pays "
             f"about {ms(idle / cfg.batch_images)} ms more than section 1f's decode into reused memory.")
+    convoy = server["convoy"]
+    (d_alone, d_busy), (i_alone, i_busy) = convoy["decode_video"], convoy["video_info"]
+    lines.append(
+        f"The decodes and checks run far slower inside the batch than alone (medians above against section 1f), "
+        f"because of the GIL: measured apart on one of these clips, decode_video takes {ms(d_alone)} ms alone "
+        f"and {ms(d_busy)} ms ({d_busy / d_alone:.1f}x) while one other thread runs pure Python; video_info "
+        f"{ms(i_alone)} ms and {ms(i_busy)} ms ({i_busy / i_alone:.1f}x). PyAV gives the GIL up around every "
+        "demux, decode and conversion step and has to take it back each time; with a Python-busy thread each "
+        "take-back can wait a whole switch interval (5 ms). In these runs the Python-busy threads are the calls' "
+        "HTTP (the scaled schedule polls every 15 ms near a job's end) and the fake server's handlers, in this "
+        "same process; with real ~60 s jobs the pack polls every 0.45 s at most, but any other Python work in "
+        "the ComfyUI process (its web server, other nodes) has the same effect on the pack's decodes.")
     spent, gap = gaps["v2"]
     names = bench_batch.PHASES
     encode, wait = spent[names[1]], spent[names[2]]
@@ -722,7 +735,9 @@ def render(cfg, exe, started, parts):
         f"right-hand columns repeat the runs while the process holds {cfg.extra_objects:,} more GC-tracked objects "
         "(a large ComfyUI host). video_info decodes every frame without RGB conversion; the node's batch path "
         "calls it once per clip before decoding, the job engine before caching a clip. Automatic garbage "
-        "collection is off while timing (as in timeit), so only collections a decoder runs itself count."
+        "collection is off while timing (as in timeit), so only collections a decoder runs itself count. "
+        "decode_video does the floor's work, so a ratio below 1.00x is this shared machine's noise between the "
+        "runs, not a decoder faster than the floor."
         + "\n\n### 1g. Colour matching for chained clips\n\n" + parts["color_match"]
         + "\n\nmatch_colors (nodes/media/color_match.py) for the sequence node: Lab statistics of two "
         "reference frames, then the transfer on all 14 frames, in place, in chunks of 65,536 pixels.",

@@ -270,7 +270,7 @@ PHASES = ("before the first call (checks, hashing, cache look-up)", "PNG encode"
           "waiting for a slot or an encode turn", "upload: POST body sent and read by the server",
           "v2: status-poll lag after the job is done", "v2: result JSON + video download (redirects, gzip)",
           "v1: the answer beyond the latency (upload + video download)",
-          "video arrived → next call's slot (the video_info check, while the slot is held)",
+          "video arrived → the next call's slot",
           "last call: video_info check", "after the last call: wait for a media worker, decode, torch.from_numpy")
 
 
@@ -424,3 +424,35 @@ def first_touch_ms(nbytes, idle_s=3.0):
     reused = touch()
     time.sleep(idle_s)
     return reused, touch()
+
+
+def convoy_ms(video, repeats=5):
+    """{name: (ms alone, ms while one other thread runs pure Python)} for decode_video and video_info.
+
+    PyAV gives the GIL up around each demux, decode and conversion step and must take it back each time; with
+    another thread busy in Python each take-back can wait a whole switch interval (5 ms), frame after frame."""
+    from nodes.media.video_codec import decode_video, video_info
+
+    def median(fn):
+        fn()
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return statistics.median(times) * 1000.0
+    functions = {"decode_video": lambda: decode_video(video), "video_info": lambda: video_info(video)}
+    alone = {name: median(fn) for name, fn in functions.items()}
+    stop = threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            sum(range(1000))
+    thread = threading.Thread(target=spin, daemon=True)
+    thread.start()
+    try:
+        busy = {name: median(fn) for name, fn in functions.items()}
+    finally:
+        stop.set()
+        thread.join()
+    return {name: (alone[name], busy[name]) for name in functions}
