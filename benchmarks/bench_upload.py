@@ -1,8 +1,8 @@
 """Image tensor → the JSON body the client POSTs: the pack's stages, and the alternatives it is compared to.
 
 The stages call the pack's own functions in the order run_batch() and SegmindClient.generate() call them;
-the last stage uses the client's private _request_body() and the same json.dumps(...).encode() as its
-_exchange(), because that is exactly the body that goes on the wire.
+the last stage uses the client's request_body() and the same json.dumps(...).encode() as its transport's
+request(), because that is exactly the body that goes on the wire.
 """
 
 import base64
@@ -35,7 +35,7 @@ def to_base64(png):
 
 
 def to_body(b64, params):
-    return json.dumps(_client._request_body(b64, params)).encode("utf-8")
+    return json.dumps(_client.request_body(b64, params)).encode("utf-8")
 
 
 def downscale_only(pixels):
@@ -54,7 +54,7 @@ def pack_stages(params):
          "pixels"),
         ("  of which: Lanczos downscale", downscale_only, "pixels"),
         ("PNG → base64", to_base64, "png"),
-        ("base64 → JSON body bytes (client._request_body + json.dumps)", lambda b: to_body(b, params), "b64"),
+        ("base64 → JSON body bytes (client.request_body + json.dumps)", lambda b: to_body(b, params), "b64"),
     ]
 
 

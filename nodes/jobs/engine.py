@@ -15,6 +15,7 @@ The engine never runs on ComfyUI's event loop and never uses its default executo
 for that executor's threads at the end of every prompt, which would hold a cancelled run for a whole call.
 """
 
+import os
 import threading
 import time
 import uuid
@@ -31,7 +32,7 @@ SLOT_TICK_S = 0.1
 # Failures that would repeat for every other image of the run: the rest is held back, unsent.
 _SYSTEMIC = (E.AuthenticationError, E.PermissionDeniedError, E.InsufficientCreditsError, E.MissingApiKeyError,
              E.EndpointNotFoundError, E.RateLimitedError, E.UnexpectedResponseError)
-_NOT_SYSTEMIC = (E.TruncatedResponseError, E.JobNotFoundError, E.DeadlineExceededError)
+_NOT_SYSTEMIC = (E.TruncatedResponseError, E.JobNotFoundError, E.DeadlineExceededError, E.VideoDecodeError)
 
 
 def is_systemic(error):
@@ -49,7 +50,7 @@ class Clip:
 class Work:
     """One call's input: the cache key and what the client needs to make the call."""
     key: str
-    image_b64: object  # a str, or a callable making it (encoding is done in the call's own thread)
+    image_b64: object  # a str, or a callable making it (encoding is done in the call's own thread, see _encode_ahead)
     params: dict
     label: str = "image"
     node_id: str = None  # who asked first (for the usage ledger)
@@ -161,6 +162,7 @@ class Engine:
         self._calls = ThreadPoolExecutor(max_workers=MAX_CONCURRENCY, thread_name_prefix="segmind-call")
         # Encoding, decoding and hashing: CPU work kept off the event loop (and off ComfyUI's default executor).
         self.workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="segmind-media")
+        self._encoding = threading.Semaphore(_cores())
         self._tripped_at = None  # the last systemic failure: calls queued before it are held back
         self._tripped_by = None
         self._tripped_runs = {}  # prompt id -> its systemic failure: that run's unsent calls are held back
@@ -234,6 +236,7 @@ class Engine:
         def give_up():
             return self._nobody_waits(flight) or self._held_back(flight)
 
+        self._encode_ahead(flight, give_up)
         if not self._slots.acquire(give_up):
             if self._held_back(flight):
                 raise HeldBackError(self._tripped_runs.get(flight.work.prompt_id) or self._tripped_by)
@@ -242,7 +245,8 @@ class Engine:
             flight.started = time.monotonic()
             while True:
                 try:
-                    return self._call_once(flight)
+                    result, source = self._call_once(flight)
+                    break
                 except E.CancelledError:
                     # Stopped between polls because nobody waited; if someone came back meanwhile, go on (the
                     # job was recorded, so this resumes it).
@@ -260,9 +264,26 @@ class Engine:
                             self._tripped_runs.pop(next(iter(self._tripped_runs)))
             raise
         finally:
+            # The slot limits calls to Segmind; the check and caching below are local work, so the next queued
+            # call need not wait for them.
             self._slots.release()
+        return self._keep(flight, result, source)
+
+    def _encode_ahead(self, flight, give_up):
+        """Encode the upload before waiting for a slot, so a call queued behind others has its PNG ready when it
+        gets one (its encode overlaps the running calls' jobs instead of following them). At most one encode per
+        core at once, in arrival order, so the calls that get the first slots are not slowed by those behind."""
+        work, cache = flight.work, flight.cache
+        if not callable(work.image_b64) or give_up():
+            return
+        if cache is not None and cache.pending(work.key) is not None:
+            return  # resumed, not uploaded
+        with self._encoding:
+            if not give_up():
+                work.image_b64 = work.image_b64()
 
     def _call_once(self, flight):
+        """The exchange with Segmind: (GenerationResult, source)."""
         work, cache, client = flight.work, flight.cache, flight.client
         job = cache.pending(work.key) if cache is not None else None
 
@@ -299,6 +320,11 @@ class Engine:
             if exc.may_have_been_billed:
                 self._tell("unknown", flight, error=exc)
             raise
+        return result, source
+
+    def _keep(self, flight, result, source):
+        """Check that the video decodes, then cache it: a video that does not decode is never cached."""
+        work, cache = flight.work, flight.cache
         flight.state = "CHECKING"
         try:
             info = video_info(result.video)  # a video that does not decode is never cached
@@ -345,6 +371,13 @@ class Engine:
     def _tell(self, event, flight, **details):
         for listener in list(self.listeners):
             _quietly(listener, event, flight, **details)
+
+
+def _cores():
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def _quietly(callback, *args, **kwargs):
