@@ -361,7 +361,8 @@ class _Handler(BaseHTTPRequestHandler):
             if getattr(self.fake, "request_log", None):
                 with open(self.fake.request_log, "a", encoding="utf-8") as log:
                     log.write(json.dumps({"t": round(record.time, 3), "method": record.method,
-                                          "path": record.path, "kind": kind}) + "\n")
+                                          "path": record.path, "kind": kind,
+                                          "accept_encoding": record.headers.get("accept-encoding")}) + "\n")
         return record
 
     # ---- endpoints ---------------------------------------------------------------------------------------
@@ -744,6 +745,11 @@ class _StorageHandler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         with self.fake._lock:
             self.fake.storage_requests.append((self.path, headers))
+            if getattr(self.fake, "request_log", None):
+                with open(self.fake.request_log, "a", encoding="utf-8") as log:
+                    log.write(json.dumps({"t": round(time.time(), 3), "method": "GET", "path": self.path,
+                                          "kind": "storage", "api_key_sent": "x-api-key" in headers,
+                                          "accept_encoding": headers.get("accept-encoding")}) + "\n")
         found = re.fullmatch(r"/files/([\w-]+)\.mp4(\?.*)?", self.path)
         job = self.fake.jobs.get(found.group(1)) if found else None
         payload = job.video if job else b'{"error": "NoSuchKey"}'
