@@ -7,6 +7,7 @@ without a key it renders the free local camera preview instead, and says so.
 """
 
 import argparse
+import asyncio
 import logging
 import sys
 from pathlib import Path
@@ -39,6 +40,8 @@ def main(argv=None):
     print(label, file=sys.stderr)
     try:
         out = getattr(node, node.FUNCTION)(image=image, unique_id=None, **widgets)
+        if asyncio.iscoroutine(out):  # the nodes are async (ComfyUI runs them side by side); here, one at a time
+            out = asyncio.run(out)
     except SegmindError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
