@@ -68,7 +68,9 @@ class NodeRun:
 
     def kept(self):
         """A paid video arrived after this node was cancelled and was cached (runs in the engine's thread)."""
-        self._event("kept", "the video that arrived after the cancel was kept; running again uses it (free)")
+        text = "the video that arrived after the cancel was kept; running again uses it (free)"
+        self.progress.text(text)  # ComfyUI's node text still says "cancelled — … will be kept when it arrives"
+        self._event("kept", text)
 
     def _event(self, state, text):
         if self.node_id is not None:

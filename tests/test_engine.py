@@ -153,6 +153,25 @@ def test_a_paid_v1_video_arriving_after_a_cancel_is_kept_and_the_node_says_so(pa
     assert len(server.recorded()) == before and "from cache, $0" in out["ui"]["segmind_status"][0]
 
 
+def test_an_accepted_v2_job_is_collected_after_a_cancel_and_kept(pack, server, host):
+    # The default mode (auto: v2). Cancel while the job is processing: the node stops at once, but the paid job
+    # is polled to its end and cached, so the video is not left to expire in Segmind's one-hour retention.
+    server.latency = 1.5
+    image = tensor_of(textured_image(seed=9))
+    fired = interrupt_when(host, lambda: server.recorded("status"))
+    with pytest.raises(InterruptProcessingException):
+        run_node(pack, image)
+    assert time.monotonic() - fired["at"] < 1.0
+    assert statuses(host, "7")[-1]["text"] == "cancelled — the paid video will be kept when it arrives"
+    wait_for(lambda: any(s["state"] == "kept" for s in statuses(host, "7")))
+    assert server.recorded("result")  # collected with nobody waiting
+    assert "was kept" in [t for n, t in host.texts if str(n) == "7"][-1]  # ComfyUI's own node text too
+    before = len(server.recorded())
+    out = run_node(pack, image)
+    assert len(server.recorded()) == before and "from cache, $0" in out["ui"]["segmind_status"][0]
+    assert len(server.posts()) == 1
+
+
 # ---- a systemic failure stops the rest ---------------------------------------------------------------------
 
 def test_after_an_unreadable_answer_the_images_not_yet_sent_are_held_back(pack, server, monkeypatch):

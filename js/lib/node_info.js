@@ -33,17 +33,17 @@ function segmentsLine(glyphs) {
  */
 export function statusLine(run, lastStatus, coreText = null) {
   const state = run?.state;
-  if (state === "running") {
-    // ComfyUI may show the same progress text under the widgets: then the strip only says it is running.
-    const shownBelow = run.text && typeof coreText === "string" && coreText.trim() === run.text;
-    return { text: shownBelow ? "running…" : run.text ?? "running…", tone: "run" };
-  }
-  if (state === "cancelled") return { text: run.text ?? "cancelled", tone: "warn" };
+  // ComfyUI may show the same text under the widgets (the server sends it as the node's progress text).
+  const shownBelow = Boolean(run?.text) && typeof coreText === "string" && coreText.trim() === run.text.trim();
+  if (state === "running") return { text: shownBelow ? "running…" : run.text ?? "running…", tone: "run" };
+  if (state === "cancelled") return shownBelow ? null : { text: run.text ?? "cancelled", tone: "warn" };
   if (state === "failed") {
     const text = run.text ?? "failed";
     return { text: /^failed\b/i.test(text) ? text : `failed: ${text}`, tone: "error" };
   }
-  if (state === "kept") return { text: run.text ?? "the video that arrived after the cancel was kept", tone: "ok" };
+  if (state === "kept") {
+    return shownBelow ? null : { text: run.text ?? "the video that arrived after the cancel was kept", tone: "ok" };
+  }
   const done = (state === "done" ? run.text : null) ?? lastStatus;
   if (done && typeof coreText === "string" && coreText.trim() === done.trim()) return null;
   const line = done ? lastRunLine(done) : null;

@@ -5,8 +5,9 @@
   a re-queue, a run after a cancel whose POST is still on its way) waits for that call instead of paying again.
 - **Calls never die with their waiters.** Each call runs in the engine's own threads. A node that is cancelled
   stops waiting at once; the call goes on until what was paid for is safe: a POST is read to its end, an
-  accepted v2 job is recorded, a finished video is checked and cached. Only then does a call with nobody
-  waiting stop (between polls, where stopping is free; the record lets the next run resume it).
+  accepted v2 job is recorded and collected (its polls are free), a finished video is checked and cached, so a
+  cancelled paid call still ends in the cache and its node says so. Only a call not yet sent stops when nobody
+  waits; a process that exits stops collecting between polls, and the record lets the next start resume it.
 - **A process-wide limit** on calls at once (SEGMIND_CONCURRENCY), whatever the number of nodes running.
 - **A stop on systemic failures.** After an answer that would be the same for the next image (a rejected key,
   no credits, an answer the pack cannot read), calls queued before it are not sent; nothing is billed for them.
@@ -28,6 +29,14 @@ from ..media.video_codec import video_info
 from .spend_guard import SpendGuard
 
 MAX_CONCURRENCY = 8
+
+# Set when the interpreter starts to exit, before it joins the engine's threads: a call collecting a job nobody
+# waits for then stops at its next poll instead of holding ComfyUI's exit for up to a minute.
+_exiting = threading.Event()
+try:
+    threading._register_atexit(_exiting.set)  # runs before thread joins (plain atexit runs after them)
+except (AttributeError, RuntimeError):  # not CPython, or already exiting
+    pass
 SLOT_TICK_S = 0.1
 # Failures that would repeat for every other image of the run: the rest is held back, unsent.
 _SYSTEMIC = (E.AuthenticationError, E.PermissionDeniedError, E.InsufficientCreditsError, E.MissingApiKeyError,
@@ -68,6 +77,7 @@ class Flight:
     state: str = "WAITING"
     started: float = None  # monotonic, when the call got its slot
     sent: bool = False  # a POST has started: from here on the call may be billed
+    accepted: bool = False  # Segmind holds a job for it (recorded): collected even if nobody waits any more
     created: float = field(default_factory=time.monotonic)
     on_kept: list = field(default_factory=list)
     call_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
@@ -222,6 +232,12 @@ class Engine:
         with self._lock:
             return flight.waiters <= 0
 
+    def _may_stop(self, flight):
+        """Whether the client may stop between two requests: only while stopping loses nothing paid for."""
+        if _exiting.is_set():
+            return True  # the record stays; the next start resumes the job
+        return not flight.accepted and self._nobody_waits(flight)
+
     # ---- one call ----------------------------------------------------------------------------------------
 
     def _run(self, flight):
@@ -248,10 +264,10 @@ class Engine:
                     result, source = self._call_once(flight)
                     break
                 except E.CancelledError:
-                    # Stopped between polls because nobody waited; if someone came back meanwhile, go on (the
-                    # job was recorded, so this resumes it).
+                    # Stopped before the POST because nobody waited (or between polls because ComfyUI exits); if
+                    # someone came back meanwhile, go on (an accepted job was recorded, so this resumes it).
                     with self._lock:
-                        if flight.waiters <= 0:
+                        if flight.waiters <= 0 or _exiting.is_set():
                             raise
         except BaseException as exc:
             if is_systemic(exc):
@@ -293,6 +309,7 @@ class Engine:
                 flight.sent = True
 
         def on_submitted(submitted):
+            flight.accepted = True
             if cache is not None:
                 cache.record_pending(work.key, submitted)
             self._tell("submitted", flight, job=submitted)
@@ -300,14 +317,14 @@ class Engine:
         try:
             if job is not None:
                 logger.info("Resuming Segmind job %s for %s instead of paying again.", job.request_id, work.label)
-                flight.sent = True
-                result = client.resume(job, on_state=on_state, should_stop=lambda: self._nobody_waits(flight))
+                flight.sent = flight.accepted = True
+                result = client.resume(job, on_state=on_state, should_stop=lambda: self._may_stop(flight))
                 source = "resumed"
             else:
                 image_b64 = work.image_b64() if callable(work.image_b64) else work.image_b64
                 flight.sent = False
                 result = client.generate(image_b64, work.params, on_state=on_state,
-                                         should_stop=lambda: self._nobody_waits(flight), on_submitted=on_submitted)
+                                         should_stop=lambda: self._may_stop(flight), on_submitted=on_submitted)
                 source = "segmind"
         except (E.JobFailedError, E.JobExpiredError) as exc:
             if cache is not None:

@@ -130,7 +130,7 @@ test("the node says how its run ended: every end state", () => {
   assert.equal(statusLine(null, null), null);
 });
 
-test("a finished status ComfyUI already shows under the widgets is not repeated; other states are", () => {
+test("a status ComfyUI already shows under the widgets is not repeated; a different one is shown", () => {
   const done = { state: "done", text: "Segmind: 1 clip in 64 s, $0.089, credits left 12.34" };
   assert.equal(statusLine(done, null, "Segmind: 1 clip in 64 s, $0.089, credits left 12.34"), null);
   assert.equal(statusLine(null, done.text, ` ${done.text}\n`), null);
@@ -141,6 +141,12 @@ test("a finished status ComfyUI already shows under the widgets is not repeated;
   assert.equal(statusLine(running, null, "Segmind: queued 2 s").text, running.text);
   const info = single(done, { coreText: done.text });
   assert.equal(info.lines.length, 2);
+  // The server sends the cancel and the later "kept" as node text too: one copy, under the widgets.
+  const cancelled = { state: "cancelled", text: "cancelled — the paid video will be kept when it arrives" };
+  assert.equal(statusLine(cancelled, null, cancelled.text), null);
+  const kept = { state: "kept", text: "the video that arrived after the cancel was kept; running again uses it (free)" };
+  assert.equal(statusLine(kept, null, kept.text), null);
+  assert.equal(statusLine(kept, null, cancelled.text).text, kept.text);  // a frontend that kept the older text
 });
 
 test("a sequence costs one call per segment and shows its segments", () => {
