@@ -9,7 +9,9 @@ import { api } from "../../scripts/api.js";
 import { canAddDomWidget, executingNodeId, inSubgraph } from "./lib/frontend_compat.js";
 import { glyphFrame, visualParams } from "./lib/motion_glyph.js";
 import { infoSignature, nodeInfo } from "./lib/node_info.js";
-import { applyFixedSeedDefault, isPaid, NODE_TYPES, paramValues, seedControlWidget } from "./lib/node_widgets.js";
+import {
+  applyFixedSeedDefault, isPaid, NODE_TYPES, paramValues, reserveMotionsRoom, seedControlWidget,
+} from "./lib/node_widgets.js";
 import { applyCoreEvent, applyPackEvent, finishedStatus, matchesNode } from "./lib/run_state.js";
 import { stripLimits } from "./lib/spend.js";
 import { statusFromMessage } from "./lib/status.js";
@@ -262,6 +264,7 @@ function patchNodeType(nodeType) {
   proto.onNodeCreated = function () {
     const result = onNodeCreated?.apply(this, arguments);
     safely("setting the seed control to fixed", () => applyFixedSeedDefault(this));
+    safely("keeping room for the motions", () => reserveMotionsRoom(this));
     safely("adding the info strip", () => attachStrip(this));
     return result;
   };

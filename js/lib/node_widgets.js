@@ -58,3 +58,23 @@ export function applyFixedSeedDefault(node) {
   control.value = "fixed";
   return true;
 }
+
+// The motions box keeps room for this many lines. Its frontend minimum is about two lines, so in the classic
+// canvas a run's image preview squeezes a three-move sequence down to "Pan Left / Zoom In / CW 0.…".
+export const MOTIONS_MIN_LINES = 4;
+const MOTIONS_LINE_PX = 15;
+const MOTIONS_PADDING_PX = 12;
+
+/**
+ * Give a sequence node's `motions` box a minimum height, where the frontend asks the DOM widget for one
+ * (options.getMinHeight; frontends without it ignore the option). Returns the height set, or null.
+ */
+export function reserveMotionsRoom(node) {
+  if (!isSequence(node?.comfyClass ?? node?.type)) return null;
+  const widget = widgets(node).find((w) => w?.name === "motions");
+  if (!widget || typeof widget.options !== "object" || widget.options === null) return null;
+  const height = MOTIONS_MIN_LINES * MOTIONS_LINE_PX + MOTIONS_PADDING_PX;
+  const own = widget.options.getMinHeight;
+  widget.options.getMinHeight = () => Math.max(height, typeof own === "function" ? Number(own()) || 0 : 0);
+  return height;
+}

@@ -5,7 +5,8 @@ import { test } from "node:test";
 
 import { infoSignature, keepNumbersWithUnits, nodeInfo, statusLine } from "../../js/lib/node_info.js";
 import {
-  applyFixedSeedDefault, isPaid, isSequence, NODE_TYPES, paramValues, seedControlWidget, widgetValue,
+  applyFixedSeedDefault, isPaid, isSequence, NODE_TYPES, paramValues, reserveMotionsRoom, seedControlWidget,
+  widgetValue,
 } from "../../js/lib/node_widgets.js";
 import { drawInfo, fitText, INFO_HEIGHT } from "../../js/ui/overlay.js";
 
@@ -255,4 +256,18 @@ test("long lines are cut with an ellipsis to fit", () => {
   const cut = fitText(ctx, "a".repeat(50), 60);
   assert.ok(cut.endsWith("…"));
   assert.ok(cut.length * 6 <= 60);
+});
+
+test("a sequence node's motions box keeps room for four lines; other nodes and old frontends are untouched", () => {
+  const box = (options) => ({ name: "motions", value: "Pan Left\nZoom In\nCW 0.5", options });
+  const sequence = { comfyClass: SEQUENCE, widgets: [box({})] };
+  const height = reserveMotionsRoom(sequence);
+  assert.ok(height >= 4 * 14, "at least four lines of the monospace box");
+  assert.equal(sequence.widgets[0].options.getMinHeight(), height);
+  // A frontend's own, larger minimum still wins.
+  const roomy = { comfyClass: PREVIEW_SEQUENCE, widgets: [box({ getMinHeight: () => 500 })] };
+  reserveMotionsRoom(roomy);
+  assert.equal(roomy.widgets[0].options.getMinHeight(), 500);
+  assert.equal(reserveMotionsRoom({ comfyClass: PAID, widgets: [box({})] }), null);
+  assert.equal(reserveMotionsRoom({ comfyClass: SEQUENCE, widgets: [{ name: "motions", value: "" }] }), null);
 });
