@@ -166,6 +166,8 @@ async def _collect(loop, engine, items, assembler, cache, progress, should_cance
         item.ticket.add_done_callback(lambda _, item=item: wake(item))
     decoding = {}
     open_calls = len(items)
+    if on_tick is not None:
+        on_tick(progress)  # at once: a cancel before the first tick must still know a paid call is on its way
     while open_calls or decoding:
         if should_cancel is not None and should_cancel():
             raise CancelledError("Cancelled.")

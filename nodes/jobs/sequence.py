@@ -133,6 +133,8 @@ async def run_sequences(images, segments, params, *, color_match, engine, base_u
     tasks = [asyncio.ensure_future(_run_chain(loop, chain, engine, base_url, cache, client, frames, color_match,
                                               metas, owner)) for chain in chains]
     try:
+        if on_tick is not None:
+            on_tick(progress)  # at once: a cancel before the first tick must still know a paid call is on its way
         pending = set(tasks)
         while pending:
             if should_cancel is not None and should_cancel():
