@@ -398,15 +398,20 @@ def server_side_ms(image, params, video, repeats=5):
                                           params)).encode()
 
     def median(fn):
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-        return statistics.median(times) * 1000.0
+        return median_ms(fn, repeats)
     return {"parse": median(lambda: validate_body(json.loads(body))),
             "gzip": median(lambda: compress(video, "gzip")), "body_bytes": len(body),
             "video_bytes": len(video), "gzip_bytes": len(compress(video, "gzip")[0])}
+
+
+def median_ms(fn, repeats):
+    """The median of `repeats` timed calls of fn(), in milliseconds."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000.0
 
 
 def first_touch_ms(nbytes, idle_s=3.0):
@@ -434,13 +439,8 @@ def convoy_ms(video, repeats=5):
     from nodes.media.video_codec import decode_video, video_info
 
     def median(fn):
-        fn()
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-        return statistics.median(times) * 1000.0
+        fn()  # warm: the first decode pays for PyAV's codec set-up
+        return median_ms(fn, repeats)
     functions = {"decode_video": lambda: decode_video(video), "video_info": lambda: video_info(video)}
     alone = {name: median(fn) for name, fn in functions.items()}
     stop = threading.Event()
