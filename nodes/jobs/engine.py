@@ -37,6 +37,7 @@ try:
     threading._register_atexit(_exiting.set)  # runs before thread joins (plain atexit runs after them)
 except (AttributeError, RuntimeError):  # not CPython, or already exiting
     pass
+
 SLOT_TICK_S = 0.1
 # Failures that would repeat for every other image of the run: the rest is held back, unsent.
 _SYSTEMIC = (E.AuthenticationError, E.PermissionDeniedError, E.InsufficientCreditsError, E.MissingApiKeyError,
