@@ -397,10 +397,8 @@ def server_side_ms(image, params, video, repeats=5):
     body = json.dumps(client.request_body(image_to_base64(image_to_uint8(to_numpy_batch(image)[0])),
                                           params)).encode()
 
-    def median(fn):
-        return median_ms(fn, repeats)
-    return {"parse": median(lambda: validate_body(json.loads(body))),
-            "gzip": median(lambda: compress(video, "gzip")), "body_bytes": len(body),
+    return {"parse": median_ms(lambda: validate_body(json.loads(body)), repeats),
+            "gzip": median_ms(lambda: compress(video, "gzip"), repeats), "body_bytes": len(body),
             "video_bytes": len(video), "gzip_bytes": len(compress(video, "gzip")[0])}
 
 

@@ -172,6 +172,20 @@ def test_an_accepted_v2_job_is_collected_after_a_cancel_and_kept(pack, server, h
     assert len(server.posts()) == 1
 
 
+def test_queueing_again_while_a_cancelled_v2_job_is_collected_joins_it(pack, server, host):
+    # A user who cancels and presses Queue at once: the job still being collected in the background is joined,
+    # not paid again and not resumed from its record in parallel.
+    server.latency = 2.0
+    image = tensor_of(textured_image(seed=10))
+    interrupt_when(host, lambda: server.recorded("status"))  # the first poll: the fake's brief 404 after accept
+    with pytest.raises(InterruptProcessingException):
+        run_node(pack, image)
+    out = run_node(pack, image)
+    assert len(server.posts()) == 1
+    assert len({r.path for r in server.recorded("result")}) == 1  # one job, fetched once it was done
+    assert mp4_bytes(out["result"][2]) == server.expected_video(image_to_base64(textured_image(seed=10)), widgets())
+
+
 # ---- a systemic failure stops the rest ---------------------------------------------------------------------
 
 def test_after_an_unreadable_answer_the_images_not_yet_sent_are_held_back(pack, server, monkeypatch):
