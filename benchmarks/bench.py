@@ -517,8 +517,8 @@ def batch_tables(cfg, results):
               "end to end s (frames out)", "end to end", "billed POSTs", "status polls",
               f"≥ {EFFICIENCY_TARGET:.0%}"]
     phases = table(["API", "concurrency", "PNG encode", "upload (POST until the job exists)", "poll lag",
-                    "result JSON + video download", "v1: answer beyond the latency", "video_info check",
-                    "decode into the batch buffer"], phase_rows)
+                    "result JSON + video download", "v1: answer beyond the latency",
+                    "the check: decode into the batch buffer", "decode after the check"], phase_rows)
     return table(header, rows), phases
 
 
@@ -564,7 +564,8 @@ def batch_note(cfg, results, server, gaps, upload_ms):
         f"{cfg.latency:g} s jobs; the clock runs from the call of "
         "run_batch until the frames array is out and wrapped by torch.from_numpy. Ideal = ceil(images / "
         f"concurrency) x {cfg.latency:g} s. 'Calls alone' stops the clock when the last call's video has passed "
-        "the engine's check (before its decode). The fake's answer videos are rendered before the clock starts, "
+        "the engine's check, which for these clips is their decode into the batch buffer (a clip that is not the "
+        "plain case, e.g. without a frame count in its header, is checked with video_info and decoded after). The fake's answer videos are rendered before the clock starts, "
         "and one small warm-up batch runs first (not reported). Concurrency-4 rows are the median of "
         f"{cfg.target_repeats} runs (all runs' efficiencies in brackets).",
         f"Polling is not what is measured: the client polls on the pack's schedule scaled to the job, "
@@ -606,9 +607,9 @@ def batch_note(cfg, results, server, gaps, upload_ms):
     lines.append(
         f"Where the gap goes (v2, concurrency 4, {ms(gap * 1000)} ms beyond the ideal, along the critical path): "
         f"PNG encodes {ms(encode * 1000)} ms ({encode / gap:.0%}), waiting for a slot or an encode turn "
-        f"{ms(wait * 1000)} ms ({wait / gap:.0%}), the video_info check {ms(check * 1000)} ms "
+        f"{ms(wait * 1000)} ms ({wait / gap:.0%}), the check (the decode into the batch buffer) {ms(check * 1000)} ms "
         f"({check / gap:.0%}), HTTP (upload, poll lag, result and video download) {ms(http * 1000)} ms "
-        f"({http / gap:.0%}), and after the last call (a free media worker, the decode, torch.from_numpy) "
+        f"({http / gap:.0%}), and after the last call (torch.from_numpy, or a decode left to a media worker) "
         f"{ms(tail * 1000)} ms ({tail / gap:.0%}); the rest is the checks and hashing before the first call. "
         f"Per call (medians in the table above) the encode takes {ms(bench_batch.mean_phases(r4)['encode'])} ms "
         f"in the batch, against {ms(upload_ms)} ms for the whole image → upload body path alone (section 1a): "
@@ -733,8 +734,10 @@ def render(cfg, exe, started, parts):
         + f"\n\nThe PyAV floor is demux + H.264 decode + yuv → rgb24 + one uint8 → float32 pass into a buffer "
         "sized from the header, written as plainly as possible: what any decoder of these clips must do. The "
         f"right-hand columns repeat the runs while the process holds {cfg.extra_objects:,} more GC-tracked objects "
-        "(a large ComfyUI host). video_info decodes every frame without RGB conversion; the node's batch path "
-        "calls it once per clip before decoding, the job engine before caching a clip. Automatic garbage "
+        "(a large ComfyUI host). video_info decodes every frame without RGB conversion; the job engine runs it "
+        "before caching a clip only when the clip was not decoded as it arrived (not the plain case: no frame "
+        "count in its header, another size or frame count than the batch's first clip, a cancelled batch), and "
+        "the node's batch path on a cached clip written by an older version. Automatic garbage "
         "collection is off while timing (as in timeit), so only collections a decoder runs itself count. "
         "decode_video does the floor's work, so a ratio below 1.00x is this shared machine's noise between the "
         "runs, not a decoder faster than the floor."
@@ -752,8 +755,8 @@ def render(cfg, exe, started, parts):
         "decode. The ffmpeg row's extra is the Python side only; the ffmpeg process's own peak (ru_maxrss of the "
         "same command run alone) is in its own column. The batch row is the node's path for a batch of "
         f"{bench_decode.BATCH_CLIPS} images (here the same clip {bench_decode.BATCH_CLIPS} times): frames_of() "
-        "reads each clip's exact frame count and size with video_info, allocates the whole batch once, and "
-        "decodes every clip straight into its slice. The 'before' row is the pack's decoder on imageio.",
+        "sizes the whole batch's buffer once from the first clip's header and decodes every clip straight into its "
+        "slice, which is also the job engine's check that the clip decodes. The 'before' row is the pack's decoder on imageio.",
         "## 3. Upload bytes per image\n\n" + parts["upload_bytes"]
         + "\n\nThe body is what the client POSTs: JSON with the raw base64 PNG plus the parameters.",
         "## 4. Poll lag (v2 status polls)\n\n" + parts["poll_schedules"]

@@ -65,7 +65,7 @@ class CallTimes:
     result_asked: float = None  # v2: the first result fetch reached the server (the poll saw COMPLETED)
     downloading: float = None  # v2: result JSON read, the video download begins
     returned: float = None  # generate() returned the video
-    checked: float = None  # the engine's video_info check is done (the "completed" event)
+    checked: float = None  # the engine's check is done (the "completed" event): the decode into the batch buffer
     decode_start: float = None
     decode_end: float = None
     request_id: str = None
@@ -106,7 +106,7 @@ class TimedClient(SegmindClient):
 
 def _listen(event, flight, **details):
     times = getattr(_current, "times", None)
-    if event == "completed" and times is not None:  # told in the call's own thread, after video_info
+    if event == "completed" and times is not None:  # told in the call's own thread, after the check
         times.checked = _now()
         times.slot = flight.started
         times.label = flight.work.label
@@ -271,7 +271,8 @@ PHASES = ("before the first call (checks, hashing, cache look-up)", "PNG encode"
           "v2: status-poll lag after the job is done", "v2: result JSON + video download (redirects, gzip)",
           "v1: the answer beyond the latency (upload + video download)",
           "video arrived → the next call's slot",
-          "last call: video_info check", "after the last call: wait for a media worker, decode, torch.from_numpy")
+          "last call: the check (its decode into the batch buffer)",
+          "after the last call: a decode left to a media worker, torch.from_numpy")
 
 
 def critical_path(row):

@@ -89,7 +89,7 @@ class FakeSegmind:
                  rate_limit=None, rate_window=60.0, rate_limit_headers="reset-at", retry_after=1,
                  v2_enabled=True, output_host="localhost", echo_key_in_errors=False, echo_as="json", tls=None,
                  compression="gzip", early_404=1, submit_delay=0.0, color_shift=None, report_cost=True,
-                 base64_wrap=None, cost=COST):
+                 base64_wrap=None, cost=COST, video_container="mp4"):
         self.api_key = api_key
         self.latency = latency
         # Where v2 puts the video: "redirect" (an API-origin URL that redirects to storage), "storage" (a
@@ -107,6 +107,9 @@ class FakeSegmind:
         self.cost = cost  # what one call costs (and is reported as costing)
         self.base64_wrap = base64_wrap  # inline base64 broken into lines of this many characters (MIME style)
         self.video_scale = video_scale  # < 1 renders smaller videos so tests stay fast
+        # "mp4" (the frame count in its header) or "fragmented" (what an encoder streaming to storage writes:
+        # an empty header and the frames in fragments, so nothing says how many there are before decoding).
+        self.video_container = video_container
         self.credits = credits
         self.rate_limit = rate_limit
         self.rate_window = rate_window
@@ -244,6 +247,8 @@ class FakeSegmind:
                 self.clips_made += 1
                 drift = self.clips_made - 1
             cached = make_video(image_b64, params, self.video_scale, self.color_shift, drift)
+            if self.video_container == "fragmented":
+                cached = fragmented(cached)
             with self._lock:
                 self._videos[key] = cached
         return cached
@@ -702,6 +707,22 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
         except OSError:
             pass
+
+
+def fragmented(video):
+    """The same frames remuxed (not re-encoded) as a fragmented MP4: an empty moov, no frame count anywhere
+    before the fragments are read."""
+    import av
+
+    out = io.BytesIO()
+    with av.open(io.BytesIO(video)) as source, av.open(out, "w", format="mp4",
+                                                         options={"movflags": "frag_keyframe+empty_moov"}) as sink:
+        stream = sink.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(source.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                sink.mux(packet)
+    return out.getvalue()
 
 
 def undecodable(video):

@@ -353,6 +353,69 @@ def test_a_batch_is_decoded_into_one_buffer_in_order():
         frames_of([clips[0], encode_mp4(smooth_frames(width=128), 7)])
 
 
+def test_clips_decoded_by_their_calls_fill_the_batch_as_decoding_afterwards_would():
+    clips = [encode_mp4(smooth_frames(seed=s), 7) for s in (5, 6, 7)]
+    assembler = FrameAssembler(4)  # images 2 and 4 were the same picture: one clip for both
+    infos = [assembler.fill_from_call([0], clips[0]), assembler.fill_from_call([1, 3], clips[1]),
+             assembler.fill_from_call([2], clips[2])]
+    assert infos == [VideoInfo(frames=14, height=64, width=96, fps=7.0)] * 3
+    assert assembler.filled([0]) and assembler.filled([1, 3]) and assembler.filled([2])
+    np.testing.assert_array_equal(assembler.frames(), frames_of([clips[0], clips[1], clips[2], clips[1]]))
+
+
+def test_a_clip_that_is_not_the_plain_case_is_left_to_the_careful_path():
+    from fake_segmind import fragmented, undecodable
+
+    plain, shorter = encode_mp4(smooth_frames(), 7), encode_mp4(smooth_frames(count=9, seed=8), 7)
+    wider = encode_mp4(smooth_frames(width=128), 7)
+    # No frame count before decoding (a fragmented MP4, a bare H.264 stream): nothing to size the buffer from.
+    for headless in (fragmented(plain), raw_h264(smooth_frames())):
+        assembler = FrameAssembler(2)
+        assert assembler.fill_from_call([0], headless) is None and not assembler.filled([0])
+        assembler.add([0], Clip(headless, {}, "segmind"))
+        assert assembler.fill_from_call([1], plain) is not None  # the buffer exists now: sized by video_info
+        np.testing.assert_array_equal(assembler.frames(), frames_of([headless, plain]))
+    # Fewer frames than the first clip, or a clip that does not decode: declined, never raised.
+    assembler = FrameAssembler(3)
+    assert assembler.fill_from_call([0], plain) is not None
+    assert assembler.fill_from_call([1], shorter) is None and not assembler.filled([1])
+    assert assembler.fill_from_call([2], undecodable(plain)) is None and not assembler.filled([2])
+    assembler.add([1], Clip(shorter, {}, "segmind"))
+    assembler.add([2], Clip(plain, {}, "segmind"))
+    np.testing.assert_array_equal(assembler.frames(), frames_of([plain, shorter, plain]))
+    # Another size: declined, and the batch still says which images differ once every clip is in.
+    assembler = FrameAssembler(2)
+    assert assembler.fill_from_call([0], plain) is not None
+    assert assembler.fill_from_call([1], wider) is None
+    assembler.add([1], Clip(wider, {}, "segmind"))
+    with pytest.raises(MixedClipSizesError, match="image 1: 96x64, image 2: 128x64"):
+        assembler.frames()
+
+
+def test_clips_arriving_at_once_are_never_overwritten_by_the_warm_up_of_the_buffer():
+    # The warm-up thread writes into the slots no clip has reached yet, while calls decode into theirs.
+    import threading
+
+    clips = [encode_mp4(smooth_frames(seed=s), 7) for s in range(12)]
+    expected = frames_of(clips)
+    for _ in range(3):
+        assembler = FrameAssembler(len(clips))
+        threads = [threading.Thread(target=lambda i=i: assembler.fill_from_call([i], clips[i]))
+                   for i in range(len(clips))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        np.testing.assert_array_equal(assembler.frames(), expected)
+
+
+def test_a_stopped_batch_does_not_allocate_for_a_clip_arriving_late():
+    assembler = FrameAssembler(8)
+    assembler.close()
+    assert assembler.fill_from_call([0], encode_mp4(smooth_frames(), 7)) is None
+    assert assembler._buffer is None
+
+
 def test_encode_pads_odd_sizes_instead_of_failing():
     frames = smooth_frames(count=4, width=97, height=65)
     decoded = decode_video(encode_mp4(frames, 7)).frames

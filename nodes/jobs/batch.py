@@ -1,5 +1,6 @@
 """A batch of images through the job engine: cached clips first, one call per distinct image, each clip
-decoded into the batch's frames as soon as it arrives.
+decoded into the batch's frames as soon as it arrives (by the call itself, as its check that the video
+decodes, when the clip fits its slot; see frames.FrameAssembler.fill_from_call).
 
 Everything that could be rejected locally (parameters, NaN pixels, an empty batch) is checked for the whole
 batch before the first request, and so is the spend guard. Identical images are sent once. If one image
@@ -99,6 +100,7 @@ async def run_batch(images, params, *, engine, base_url, cache, client_factory, 
     progress = Progress(items, total)
     await loop.run_in_executor(engine.workers, _look_up_cache, engine, items, cache)
     misses = [i for i in items if i.ticket is None]
+    assembler = FrameAssembler(total)
     if misses:
         client = client_factory()  # only now: a fully cached batch needs no key and no network
         to_pay = [i for i in misses if not engine.in_flight(i.key) and (cache is None or cache.pending(i.key) is None)]
@@ -107,12 +109,13 @@ async def run_batch(images, params, *, engine, base_url, cache, client_factory, 
         for item in misses:
             pixels = item.pixels
             work = Work(item.key, lambda pixels=pixels: image_to_base64(pixels), wire, item.label, *owner,
-                        reserved=item in to_pay)
+                        reserved=item in to_pay,
+                        decode=lambda video, indices=item.indices: assembler.fill_from_call(indices, video))
             item.ticket = engine.request(work, cache=cache, client=client)
-    assembler = FrameAssembler(total)
     try:
         await _collect(loop, engine, items, assembler, cache, progress, should_cancel, on_tick, tick_s)
     except BaseException:
+        assembler.close()
         for item in items:
             if item.ticket is not None and not item.ticket.done():
                 item.ticket.leave(on_kept)
@@ -191,6 +194,9 @@ async def _collect(loop, engine, items, assembler, cache, progress, should_cance
                     clip = item.ticket.result()
                 except BaseException as exc:
                     item.error = exc
+                    continue
+                if clip.source != "cache" and assembler.filled(item.indices):
+                    item.decoded = True  # decoded by the call as it arrived (the engine's check)
                     continue
                 decode = loop.run_in_executor(engine.workers, _decode, assembler, item, clip, cache)
                 decoding[asyncio.ensure_future(decode)] = item

@@ -66,6 +66,9 @@ class Work:
     node_id: str = None  # who asked first (for the usage ledger)
     prompt_id: str = None
     reserved: bool = False  # counted by the spend guard as a new paid call
+    # The first waiter's decode of the arriving video, as the check that it decodes (one pass instead of two):
+    # decode(video) -> VideoInfo when every frame decoded, None to leave the check to video_info.
+    decode: object = None
 
 
 @dataclass
@@ -344,8 +347,9 @@ class Engine:
         """Check that the video decodes, then cache it: a video that does not decode is never cached."""
         work, cache = flight.work, flight.cache
         flight.state = "CHECKING"
+        info = _decoded_by_waiter(work, result.video)
         try:
-            info = video_info(result.video)  # a video that does not decode is never cached
+            info = info or video_info(result.video)  # a video that does not decode is never cached
         except E.VideoDecodeError as exc:
             self._tell("completed", flight, result=result, source=source)
             raise E.VideoDecodeError(
@@ -389,6 +393,17 @@ class Engine:
     def _tell(self, event, flight, **details):
         for listener in list(self.listeners):
             _quietly(listener, event, flight, **details)
+
+
+def _decoded_by_waiter(work, video):
+    """The VideoInfo of the first waiter's successful decode, or None (no decoder, or it declined)."""
+    if work.decode is None:
+        return None
+    try:
+        return work.decode(video)
+    except Exception as exc:  # the waiter's decoder must never cost a paid video: video_info decides
+        logger.warning("Decoding %s as it arrived failed (%s); checking it apart.", work.label, exc)
+        return None
 
 
 def _cores():

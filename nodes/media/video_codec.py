@@ -114,17 +114,24 @@ def decode_video(data, *, out=None, max_frames=MAX_FRAMES, max_side=MAX_SIDE, ma
 
     With `out` (a float32 [M,H,W,3] array, typically a slice of a batch buffer sized from video_info), the
     frames are written into it and `frames` is out[:N]; a video with more frames than M, or of another
-    size, is an error (and `out` may then be partly written). Without it, one buffer is allocated from the
-    container's frame count.
+    size, is an error (and `out` may then be partly written). `out` may also be a callable
+    `out(declared_frames, height, width)` returning that array, called once the first frame is decoded (with
+    the header's frame count, 0 when it says none): a buffer sized before the video was opened twice. Without
+    it, one buffer is allocated from the container's frame count.
     """
     import av
 
     limits = _Limits(max_frames, max_side, max_output_bytes)
-    _check_out(out)
-    buffer, count = out, 0
+    sized_later = callable(out)
+    if not sized_later:
+        _check_out(out)
+    buffer, count = (None if sized_later else out), 0
     with _decode_errors(), _opened(data, limits) as (container, stream):
         to_rgb = _rgb_converter(av)
         for frame in _checked_frames(container, stream, limits):
+            if buffer is None and sized_later:
+                buffer = out(int(stream.frames or 0), frame.height, frame.width)
+                _check_out(buffer)
             if buffer is None:
                 buffer = _allocate((_capacity(stream, limits), frame.height, frame.width, 3))
             elif count == 0 and buffer.shape[1:3] != (frame.height, frame.width):
@@ -132,7 +139,7 @@ def decode_video(data, *, out=None, max_frames=MAX_FRAMES, max_side=MAX_SIDE, ma
                                        f"is decoded into holds {buffer.shape[2]}x{buffer.shape[1]} frames.")
             if count == buffer.shape[0]:
                 if out is not None:
-                    raise VideoDecodeError(f"The returned video has more frames than the {out.shape[0]} its "
+                    raise VideoDecodeError(f"The returned video has more frames than the {buffer.shape[0]} its "
                                            "buffer was sized for.")
                 buffer = _grow(buffer, limits)
             np.multiply(to_rgb(frame).to_ndarray(), _TO_FLOAT, out=buffer[count], casting="unsafe")
