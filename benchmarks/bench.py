@@ -62,7 +62,8 @@ import bench_memory  # noqa: E402
 import bench_polling  # noqa: E402
 import bench_upload  # noqa: E402
 from bench_batch import BenchFailure  # noqa: E402
-from bench_inputs import PHOTO_SIZE, model_sized_batch, photo_like, resized, result_frames  # noqa: E402
+from bench_inputs import (PHOTO_SIZE, flat_graphic, model_sized_batch, photo_like, resized,  # noqa: E402
+                          result_frames)
 from bench_report import full_collections, machine_rows, mark, median_ms, mib, ms, ratio, table  # noqa: E402
 from fake_segmind import TEST_KEY, FakeSegmind  # noqa: E402
 from nodes.media.image_codec import PNG_COMPRESS_LEVEL as PACK_LEVEL  # noqa: E402
@@ -123,6 +124,7 @@ class Inputs:
     video: bytes  # a 14-frame 1024x576 H.264 MP4 of `model` panning
     params: dict  # the node's default widget values, as sent on the wire
     small: torch.Tensor  # [1,144,256,3] float32, for the runs that count requests (fast to encode and render)
+    graphic: torch.Tensor  # [1,576,1024,3] float32, a flat-colour graphic (where the PNG strategy costs bytes)
 
 
 _STARTED = time.perf_counter()
@@ -139,7 +141,7 @@ def make_inputs(cfg):
     batch = model_sized_batch(photo, cfg.batch_images)
     small = resized(photo, 256, 144)
     return Inputs(_batch_tensor(photo), _batch_tensor(model), _batch_tensor(batch), video, validate_params({}),
-                  _batch_tensor(small))
+                  _batch_tensor(small), _batch_tensor(flat_graphic(1024, 576)))
 
 
 def _batch_tensor(array):
@@ -296,13 +298,20 @@ def upload_measurements(cfg, inputs):
     p, small, large = inputs.params, cfg.repeats_small, cfg.repeats_large
     photo = f"{PHOTO_SIZE[0]}x{PHOTO_SIZE[1]} photo"
     plan = [
-        ("1024x576", f"pack (compress level {PACK_LEVEL})", inputs.model, bench_upload.encode_png, small),
+        ("1024x576", f"pack (compress level {PACK_LEVEL}, run-length strategy)", inputs.model,
+         bench_upload.encode_png, small),
         ("1024x576", f"PIL default (compress level {pil_level})", inputs.model, level(pil_level, downscale=False),
          small),
+        ("1024x576", f"before: compress level {PACK_LEVEL}, zlib's default strategy", inputs.model,
+         level(PACK_LEVEL, downscale=False), small),
         ("1024x576", "compress level 1", inputs.model, level(1, downscale=False), small),
         ("1024x576", "compress level 9", inputs.model, level(9, downscale=False), small),
-        (photo, f"pack (downscale to cover 1024x576, level {PACK_LEVEL})", inputs.photo, bench_upload.encode_png,
-         large),
+        ("1024x576 flat graphic", f"pack (compress level {PACK_LEVEL}, run-length strategy)", inputs.graphic,
+         bench_upload.encode_png, small),
+        ("1024x576 flat graphic", f"before: compress level {PACK_LEVEL}, zlib's default strategy", inputs.graphic,
+         level(PACK_LEVEL, downscale=False), small),
+        (photo, f"pack (downscale to cover 1024x576, level {PACK_LEVEL}, run-length)", inputs.photo,
+         bench_upload.encode_png, large),
     ]
     if cfg.full_photo_upload:  # seconds per run: full mode only
         plan.append((photo, f"full size, no downscale (PIL default level {pil_level})", inputs.photo,
@@ -322,7 +331,7 @@ def _pack_for(results, input_name):
 
 
 def upload_alternatives_table(results):
-    wanted = ("pack", "PIL default", "full size, no downscale (PIL")
+    wanted = ("pack", "PIL default", "before:", "full size, no downscale (PIL")
     rows = []
     for r in results:
         if not r.method.startswith(wanted):

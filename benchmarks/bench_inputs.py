@@ -64,6 +64,23 @@ def photo_like(width, height, seed=0):
     return np.clip(image, 0.0, 1.0, out=image)
 
 
+def flat_graphic(width, height, seed=0):
+    """[H,W,3] float32: a flat-colour graphic (panels, bars, thin lines, like a UI screenshot or a chart), the
+    kind of picture PNG's default match search compresses best: where the pack's PNG strategy costs bytes."""
+    rng = np.random.default_rng(seed)
+    canvas = Image.new("RGB", (width, height), (242, 242, 238))
+    draw = ImageDraw.Draw(canvas)
+    for _ in range(40):
+        x, y = rng.integers(0, width), rng.integers(0, height)
+        w, h = rng.integers(20, width // 3), rng.integers(10, height // 4)
+        draw.rectangle((x, y, x + w, y + h), fill=tuple(int(v) for v in rng.integers(0, 256, 3)))
+    words = ["motion", "camera", "frames", "segmind", "queue", "image", "video", "seed", "batch", "node"]
+    for row in range(4, height - 12, 14):  # lines of text: the same glyphs over and over, as on a screen
+        line = " ".join(words[int(i)] for i in rng.integers(0, len(words), 24))
+        draw.text((int(rng.integers(0, 40)), row), line, fill=(20, 20, 20))
+    return np.asarray(canvas, dtype=np.float32) / np.float32(255.0)
+
+
 def resized(image, width, height, left=0.0, top=0.0):
     """A crop of `image` with the target's aspect ratio, resized like an editor would (Lanczos), in 0..1."""
     src_h, src_w = image.shape[:2]

@@ -50,8 +50,8 @@ def pack_stages(params):
     return [
         ("tensor → uint8 (to_numpy_batch + image_to_uint8)", to_uint8, "tensor"),
         ("cache key (sha256 of pixels + params)", lambda px: key_of(px, params), "pixels"),
-        (f"uint8 → PNG (encode_png: downscale if larger + compress level {PNG_COMPRESS_LEVEL})", encode_png,
-         "pixels"),
+        (f"uint8 → PNG (encode_png: downscale if larger + compress level {PNG_COMPRESS_LEVEL}, run-length strategy)",
+         encode_png, "pixels"),
         ("  of which: Lanczos downscale", downscale_only, "pixels"),
         ("PNG → base64", to_base64, "png"),
         ("base64 → JSON body bytes (client.request_body + json.dumps)", lambda b: to_body(b, params), "b64"),
@@ -60,11 +60,12 @@ def pack_stages(params):
 
 # ---- alternatives ---------------------------------------------------------------------------------------
 
-def png_at_level(level, downscale):
-    """A PNG encoder: full size or the pack's downscale, at a given zlib level."""
+def png_at_level(level, downscale, strategy=-1):
+    """A PNG encoder: full size or the pack's downscale, at a given zlib level (and strategy; -1: zlib's
+    default, what Image.save uses unless told otherwise)."""
     def encode(pixels):
         image = downscale_only(pixels) if downscale else Image.fromarray(pixels, "RGB")
         buffer = io.BytesIO()
-        image.save(buffer, format="PNG", compress_level=level)
+        image.save(buffer, format="PNG", compress_level=level, compress_type=strategy)
         return buffer.getvalue()
     return encode

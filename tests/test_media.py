@@ -32,6 +32,30 @@ def test_png_round_trip_is_lossless():
     np.testing.assert_array_equal(png_pixels(b64), pixels)
 
 
+def text_graphic(width=512, height=288):
+    """A screenshot-like picture: the same words over and over on a flat background (exact repeats)."""
+    from PIL import ImageDraw
+
+    canvas = Image.new("RGB", (width, height), (240, 240, 236))
+    draw = ImageDraw.Draw(canvas)
+    for row in range(2, height - 12, 14):
+        draw.text((row % 37, row), "motion camera frames queue seed " * 4, fill=(20, 20, 20))
+    return np.asarray(canvas)
+
+
+@pytest.mark.parametrize("picture", ["photo", "text"])
+def test_the_upload_png_is_lossless_and_never_larger_than_pillows_own(picture):
+    from nodes.media.image_codec import encode_png
+
+    pixels = (np.rint(textured_image(512, 288, seed=9) * 255).astype(np.uint8) if picture == "photo"
+              else text_graphic())
+    png = encode_png(pixels)
+    np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(png))), pixels)
+    pillows = io.BytesIO()
+    Image.fromarray(pixels).save(pillows, format="PNG", compress_level=4)
+    assert len(png) <= len(pillows.getvalue())
+
+
 def test_one_png_per_image_in_batch_order():
     batch = torch.stack([torch.full((64, 64, 3), v) for v in (0.0, 0.5, 1.0)])
     decoded = [png_pixels(b) for b in batch_to_base64(batch)]

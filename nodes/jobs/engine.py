@@ -176,7 +176,10 @@ class Engine:
         self._calls = ThreadPoolExecutor(max_workers=MAX_CONCURRENCY, thread_name_prefix="segmind-call")
         # Encoding, decoding and hashing: CPU work kept off the event loop (and off ComfyUI's default executor).
         self.workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="segmind-media")
-        self._encoding = threading.Semaphore(_cores())
+        # The CPU work done in the call threads (encoding an upload, checking a video): at most one per core at
+        # once. More would not finish sooner, and would slow down every other call's HTTP (and, through the GIL,
+        # each other): the next calls' uploads waited behind the first wave's checks.
+        self._cpu = threading.Semaphore(_cores())
         self._tripped_at = None  # the last systemic failure: calls queued before it are held back
         self._tripped_by = None
         self._tripped_runs = {}  # prompt id -> its systemic failure: that run's unsent calls are held back
@@ -291,14 +294,15 @@ class Engine:
 
     def _encode_ahead(self, flight, give_up):
         """Encode the upload before waiting for a slot, so a call queued behind others has its PNG ready when it
-        gets one (its encode overlaps the running calls' jobs instead of following them). At most one encode per
-        core at once, in arrival order, so the calls that get the first slots are not slowed by those behind."""
+        gets one (its encode overlaps the running calls' jobs instead of following them). At most one encode (or
+        check) per core at once, in arrival order, so the calls that get the first slots are not slowed by those
+        behind."""
         work, cache = flight.work, flight.cache
         if not callable(work.image_b64) or give_up():
             return
         if cache is not None and cache.pending(work.key) is not None:
             return  # resumed, not uploaded
-        with self._encoding:
+        with self._cpu:
             if not give_up():
                 work.image_b64 = work.image_b64()
 
@@ -347,9 +351,9 @@ class Engine:
         """Check that the video decodes, then cache it: a video that does not decode is never cached."""
         work, cache = flight.work, flight.cache
         flight.state = "CHECKING"
-        info = _decoded_by_waiter(work, result.video)
         try:
-            info = info or video_info(result.video)  # a video that does not decode is never cached
+            with self._cpu:  # a video that does not decode is never cached
+                info = _decoded_by_waiter(work, result.video) or video_info(result.video)
         except E.VideoDecodeError as exc:
             self._tell("completed", flight, result=result, source=source)
             raise E.VideoDecodeError(
