@@ -122,6 +122,10 @@ def test_two_identical_nodes_running_at_once_make_one_call(pack, server):
     out = run_graph(pack, [node("1", image), node("2", image)])
     assert len(server.posts()) == 1
     assert mp4_bytes(out["1"]["result"][2]) == mp4_bytes(out["2"]["result"][2])
+    # The call decoded the clip into the first node's frames as it arrived; the node that joined it decodes its own.
+    expected = decode_video(server.expected_video(image_to_base64(textured_image(seed=6)), widgets())).frames
+    for node_id in "12":
+        np.testing.assert_array_equal(out[node_id]["result"][0].numpy(), expected)
 
 
 @pytest.mark.parametrize("mode", ["v1", "v2"])

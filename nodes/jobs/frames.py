@@ -87,13 +87,8 @@ class FrameAssembler:
         A VideoInfo when every frame decoded into its slot and exactly filled it; None when this clip is not
         the plain case (another size or frame count, a buffer too large to allocate, a header that does not
         say its size, a stopped batch) or does not decode: then the engine checks it with video_info and `add`
-        decodes it later, with their own errors. It never raises, so a paid video is never refused here."""
-        try:
-            return self._fill_from_call(indices, video)
-        except Exception:  # noqa: BLE001 - the engine's own check decides about the video
-            return None
-
-    def _fill_from_call(self, indices, video):
+        decodes it later, with their own errors, so a paid video is never refused here. (Anything unexpected
+        raised here, the engine logs and treats as None.)"""
         first, rest = indices[0], indices[1:]
 
         def slot(declared, height, width):  # at the first decoded frame: the buffer, sized from the header
@@ -109,7 +104,7 @@ class FrameAssembler:
 
         try:
             decoded = decode_video(video, out=slot)  # refuses more frames than the slot holds
-        except _NotPlain:
+        except (_NotPlain, VideoDecodeError):  # not for this slot, too large a batch, or broken: video_info decides
             return None
         target = self._slot(first)
         if decoded.frames.shape[0] != target.shape[0]:

@@ -116,8 +116,8 @@ def decode_video(data, *, out=None, max_frames=MAX_FRAMES, max_side=MAX_SIDE, ma
     frames are written into it and `frames` is out[:N]; a video with more frames than M, or of another
     size, is an error (and `out` may then be partly written). `out` may also be a callable
     `out(declared_frames, height, width)` returning that array, called once the first frame is decoded (with
-    the header's frame count, 0 when it says none): a buffer sized before the video was opened twice. Without
-    it, one buffer is allocated from the container's frame count.
+    the header's frame count, 0 when it says none), so a caller can size its buffer from the header without
+    opening the video twice. Without it, one buffer is allocated from the container's frame count.
     """
     import av
 
