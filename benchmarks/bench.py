@@ -72,6 +72,7 @@ from nodes.common.params import validate_params  # noqa: E402
 from nodes.media.color_match import match_colors  # noqa: E402
 from nodes.media.video_codec import encode_mp4  # noqa: E402
 from nodes.segmind.client import SegmindClient  # noqa: E402
+from nodes.jobs.engine import SUBMIT_PRIORITY_S  # noqa: E402
 
 CALL_SECONDS = 60.0
 OVERHEAD_TARGET = 0.01
@@ -607,6 +608,12 @@ def batch_note(cfg, results, server, gaps, upload_ms):
         "HTTP (the scaled schedule polls every 15 ms near a job's end) and the fake server's handlers, in this "
         "same process; with real ~60 s jobs the pack polls every 0.45 s at most, but any other Python work in "
         "the ComfyUI process (its web server, other nodes) has the same effect on the pack's decodes.")
+    lines.append(
+        "The engine's local CPU work takes turns (nodes/jobs/cpu_turns.py): at most one encode or check per core, "
+        "and the work with time to spare (the check of a video that arrived, the encode of an image whose call "
+        "must wait for a slot anyway) does not start while a call that just got its slot is still being submitted "
+        f"(until Segmind accepts it, at most {SUBMIT_PRIORITY_S:g} s). The images' checks and hashing before the "
+        "first call run in both media workers side by side.")
     spent, gap = gaps["v2"]
     names = bench_batch.PHASES
     encode, wait = spent[names[1]], spent[names[2]]

@@ -46,6 +46,15 @@ def test_images_rejected_before_sending(pack, server, image, words):
     assert words in rejected(pack, server, image, "InvalidImageError")
 
 
+def test_in_a_batch_with_several_bad_images_the_first_one_is_named_and_nothing_is_sent(pack, server):
+    # The images are checked side by side; the error is still about the first bad one in input order.
+    good = [textured_image(seed=s) for s in range(6)]
+    bad = np.full((64, 96, 3), np.nan, np.float32)
+    images = tensor_of(*good[:2], bad, *good[2:4], bad, *good[4:])
+    message = rejected(pack, server, images, "InvalidImageError")
+    assert message.startswith("Image 3 of the image input contains NaN")
+
+
 @pytest.mark.parametrize("image,words", [
     (torch.full((1, 64, 64, 3), 1000, dtype=torch.int16), "int16 values (signed integers)"),
     (torch.ones(1, 64, 64, 3, dtype=torch.bool), "boolean values"),

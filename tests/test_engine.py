@@ -327,3 +327,107 @@ def test_the_fault_matrix_lists_every_cancel_state():
     doc = (Path(__file__).resolve().parents[1] / "docs" / "fault-matrix.md").read_text()
     for state in [s[0] for s in CANCEL_STATES] + ["waiting for a free slot"]:
         assert f"- {state}" in doc, state
+
+
+# ---- the CPU: the next paid job starts first ---------------------------------------------------------------
+
+def _batch_events(images, concurrency, **fake_options):
+    """run_batch on a fresh engine against a fake server: the clips, and (event, image label) in the order the
+    engine told them ("submitted": Segmind accepted the job; "completed": its video was checked)."""
+    from conftest import FAST
+    from fake_segmind import TEST_KEY
+    from nodes.common.params import validate_params
+    from nodes.jobs.batch import run_batch
+    from nodes.jobs.engine import Engine
+    from nodes.segmind.client import SegmindClient
+
+    engine = Engine(concurrency=concurrency)
+    events = []
+    engine.listen(lambda event, flight, **_: events.append((event, flight.work.label, time.monotonic())))
+    with FakeSegmind(**fake_options) as fake:
+        outcome = asyncio.run(run_batch(tensor_of(*images), validate_params({}), engine=engine,
+                                        base_url=fake.base_url, cache=None,
+                                        client_factory=lambda: SegmindClient(TEST_KEY, base_url=fake.base_url,
+                                                                             **FAST)))
+        expected = [fake.expected_video(image_to_base64(image), validate_params({})) for image in images]
+    engine._calls.shutdown(wait=False)
+    engine.workers.shutdown(wait=False)
+    assert [clip.video for clip in outcome.clips] == expected
+    events = [(event, label, at) for event, label, at in events if event in ("submitted", "completed")]
+    first = events[0][1]  # with one slot, whichever call got it first: the other got it from this one
+    return [(event, "first" if label == first else "second", at) for event, label, at in events]
+
+
+def test_a_video_that_arrived_is_checked_once_the_call_that_got_its_slot_is_accepted():
+    """Concurrency 1: the second call gets its slot when the first call's video arrives. The first video's check
+    (its decode) has time to spare, the second call's submit does not: it goes first, so the next paid job is
+    not started late."""
+    images = [textured_image(seed=s) for s in (60, 61)]
+    events = _batch_events(images, 1, latency=0.3, submit_delay=0.3)  # each accept is answered 0.3 s late
+    assert [(e, call) for e, call, _ in events] == [("submitted", "first"), ("submitted", "second"),
+                                                    ("completed", "first"), ("completed", "second")]
+
+
+def test_an_accept_slow_in_coming_holds_the_check_back_only_briefly():
+    from nodes.jobs.engine import SUBMIT_PRIORITY_S
+
+    images = [textured_image(seed=s) for s in (62, 63)]
+    events = _batch_events(images, 1, latency=0.3, submit_delay=2.0)
+    assert [(e, call) for e, call, _ in events] == [("submitted", "first"), ("completed", "first"),
+                                                    ("submitted", "second"), ("completed", "second")]
+    at = {(e, call): t for e, call, t in events}
+    # The second call was accepted 2 s after it got the slot; the first video's check waited SUBMIT_PRIORITY_S of
+    # that, not more.
+    assert at[("submitted", "second")] - at[("completed", "first")] > 2.0 - SUBMIT_PRIORITY_S - 0.4
+
+
+def _turn_taker(turns, urgent, log, name, hold=None):
+    def take():
+        with turns.turn(urgent):
+            log.append(name)
+            if hold is not None:
+                hold.wait(5)
+    thread = threading.Thread(target=take, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_no_more_cpu_turns_than_cores_and_urgent_ones_first():
+    from nodes.jobs.cpu_turns import CpuTurns
+
+    turns, log, hold = CpuTurns(2), [], threading.Event()
+    holders = [_turn_taker(turns, True, log, f"hold {i}", hold) for i in range(2)]
+    wait_for(lambda: len(log) == 2)
+    waiting = [_turn_taker(turns, False, log, "can wait 1")]
+    time.sleep(0.05)
+    waiting += [_turn_taker(turns, True, log, "urgent"), _turn_taker(turns, False, log, "can wait 2")]
+    time.sleep(0.2)
+    assert len(log) == 2  # both cores taken: nobody else started
+    hold.set()
+    for thread in holders + waiting:
+        thread.join(5)
+    assert log[2:] == ["urgent", "can wait 1", "can wait 2"]  # urgent first, then in the order they asked
+
+
+def test_work_that_can_wait_starts_when_the_submit_ends_or_its_time_is_up():
+    from nodes.jobs.cpu_turns import NOT_TOLD_S, CpuTurns
+
+    until = [time.monotonic() + 30.0]
+    turns, log = CpuTurns(2, lambda: max(0.0, until[0] - time.monotonic())), []
+    started = time.monotonic()
+    _turn_taker(turns, True, log, "urgent").join(5)  # an urgent turn never waits for a submit
+    waiting = _turn_taker(turns, False, log, "can wait")
+    time.sleep(0.3)
+    assert log == ["urgent"]
+    until[0] = time.monotonic()  # the submit was accepted, and the engine says so
+    turns.poke()
+    waiting.join(1)
+    assert log == ["urgent", "can wait"] and time.monotonic() - started < 0.3 + 0.2
+    until[0] = time.monotonic() + 0.4  # untold: the submit stops counting by itself
+    ended = {}
+    waiting = threading.Thread(target=lambda: (turns.turn(False).__enter__(), ended.setdefault("at", time.monotonic())),
+                               daemon=True)
+    asked = time.monotonic()
+    waiting.start()
+    waiting.join(2)
+    assert 0.4 - 0.05 < ended["at"] - asked < 0.4 + NOT_TOLD_S + 0.15

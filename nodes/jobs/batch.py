@@ -96,7 +96,7 @@ async def run_batch(images, params, *, engine, base_url, cache, client_factory, 
     """
     loop = asyncio.get_running_loop()
     wire = validate_params(params)
-    items, total = await loop.run_in_executor(engine.workers, _prepare, images, base_url, wire)
+    items, total = await _prepare(loop, engine, images, base_url, wire)
     progress = Progress(items, total)
     await loop.run_in_executor(engine.workers, _look_up_cache, engine, items, cache)
     misses = [i for i in items if i.ticket is None]
@@ -131,18 +131,30 @@ async def run_batch(images, params, *, engine, base_url, cache, client_factory, 
     return BatchOutcome(clips, frames, items)
 
 
-def _prepare(images, base_url, wire):
-    """Check every image, turn each into uint8 pixels and its cache key; identical images become one item."""
-    batch = to_numpy_batch(images)
+async def _prepare(loop, engine, images, base_url, wire):
+    """Check every image, turn each into uint8 pixels and its cache key; identical images become one item.
+
+    The images are done side by side in the engine's media workers (the conversion and the hashing release the
+    GIL): nothing is sent before all of them are, since the spend guard counts the distinct ones first. A bad
+    image is reported as before: the first one in input order."""
+    batch = await loop.run_in_executor(engine.workers, to_numpy_batch, images)
+    keyed = await asyncio.gather(*(loop.run_in_executor(engine.workers, _pixels_and_key, batch, index, base_url, wire)
+                                   for index in range(batch.shape[0])), return_exceptions=True)
     by_key = {}
-    for index in range(batch.shape[0]):
-        pixels = image_to_uint8(batch[index], "image", index)
-        key = cache_key(base_url, pixels, wire)
+    for index, outcome in enumerate(keyed):
+        if isinstance(outcome, BaseException):
+            raise outcome
+        pixels, key = outcome
         if key in by_key:
             by_key[key].indices.append(index)
         else:
             by_key[key] = Item(key, pixels, [index])
     return list(by_key.values()), batch.shape[0]
+
+
+def _pixels_and_key(batch, index, base_url, wire):
+    pixels = image_to_uint8(batch[index], "image", index)
+    return pixels, cache_key(base_url, pixels, wire)
 
 
 def _look_up_cache(engine, items, cache):

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from ..common import errors as E
 from ..common.log import logger
 from ..media.video_codec import video_info
+from .cpu_turns import CpuTurns
 from .spend_guard import SpendGuard
 
 MAX_CONCURRENCY = 8
@@ -39,6 +40,11 @@ except (AttributeError, RuntimeError):  # not CPython, or already exiting
     pass
 
 SLOT_TICK_S = 0.1
+# How long after a call gets its slot the engine's work that can wait (checking a video that arrived, encoding
+# an image whose call must wait for a slot) lets it go first, unless Segmind accepts it sooner (cpu_turns).
+# Building and sending the body is the CPU part of a submit and takes milliseconds to a fraction of a second; a
+# v1 call, whose one POST lasts until its video is back, and a v2 accept slow in coming are network waiting.
+SUBMIT_PRIORITY_S = 0.5
 # Failures that would repeat for every other image of the run: the rest is held back, unsent.
 _SYSTEMIC = (E.AuthenticationError, E.PermissionDeniedError, E.InsufficientCreditsError, E.MissingApiKeyError,
              E.EndpointNotFoundError, E.RateLimitedError, E.UnexpectedResponseError)
@@ -143,6 +149,7 @@ class _Slots:
     def __init__(self, limit):
         self.limit = limit
         self.in_use = 0
+        self.waiting = 0
         self._cond = threading.Condition()
 
     def set_limit(self, limit):
@@ -153,14 +160,23 @@ class _Slots:
     def acquire(self, give_up):
         """True with a slot, False when `give_up()` says so first."""
         with self._cond:
-            while self.in_use >= self.limit:
+            self.waiting += 1
+            try:
+                while self.in_use >= self.limit:
+                    if give_up():
+                        return False
+                    self._cond.wait(SLOT_TICK_S)
                 if give_up():
                     return False
-                self._cond.wait(SLOT_TICK_S)
-            if give_up():
-                return False
-            self.in_use += 1
-            return True
+                self.in_use += 1
+                return True
+            finally:
+                self.waiting -= 1
+
+    def handing_over(self):
+        """A slot is free and a call waits for it (it has been told, and is waking up)."""
+        with self._cond:
+            return self.waiting > 0 and self.in_use < self.limit
 
     def release(self):
         with self._cond:
@@ -178,8 +194,10 @@ class Engine:
         self.workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="segmind-media")
         # The CPU work done in the call threads (encoding an upload, checking a video): at most one per core at
         # once. More would not finish sooner, and would slow down every other call's HTTP (and, through the GIL,
-        # each other): the next calls' uploads waited behind the first wave's checks.
-        self._cpu = threading.Semaphore(_cores())
+        # each other). Work that can wait lets the encodes and submits of the calls starting now go first.
+        self._cpu = CpuTurns(_cores(), self._submit_under_way)
+        self._lined_up = 0  # calls encoding, waiting for a slot or holding one: who is next in line for a slot
+        self._holding = {}  # call_id -> flight, for the flights holding a slot
         self._tripped_at = None  # the last systemic failure: calls queued before it are held back
         self._tripped_by = None
         self._tripped_runs = {}  # prompt id -> its systemic failure: that run's unsent calls are held back
@@ -259,13 +277,23 @@ class Engine:
         def give_up():
             return self._nobody_waits(flight) or self._held_back(flight)
 
-        self._encode_ahead(flight, give_up)
-        if not self._slots.acquire(give_up):
-            if self._held_back(flight):
-                raise HeldBackError(self._tripped_runs.get(flight.work.prompt_id) or self._tripped_by)
-            raise E.CancelledError("Cancelled before it was sent; nothing was billed for it.")
+        with self._lock:
+            next_in_line = self._lined_up < self._slots.limit  # a slot is free for it once its image is encoded
+            self._lined_up += 1
         try:
+            self._encode_ahead(flight, give_up, urgent=next_in_line)
+            if not self._slots.acquire(give_up):
+                if self._held_back(flight):
+                    raise HeldBackError(self._tripped_runs.get(flight.work.prompt_id) or self._tripped_by)
+                raise E.CancelledError("Cancelled before it was sent; nothing was billed for it.")
+        except BaseException:
+            self._out_of_line()
+            raise
+        with self._lock:
             flight.started = time.monotonic()
+            self._holding[flight.call_id] = flight
+        self._cpu.poke()
+        try:
             while True:
                 try:
                     result, source = self._call_once(flight)
@@ -289,20 +317,41 @@ class Engine:
         finally:
             # The slot limits calls to Segmind; the check and caching below are local work, so the next queued
             # call need not wait for them.
+            with self._lock:
+                self._holding.pop(flight.call_id, None)
             self._slots.release()
+            self._out_of_line()
+            self._cpu.poke()
         return self._keep(flight, result, source)
 
-    def _encode_ahead(self, flight, give_up):
+    def _out_of_line(self):
+        with self._lock:
+            self._lined_up -= 1
+
+    def _submit_under_way(self):
+        """For how many seconds more the work that can wait should let a submit go first (0: none under way):
+        a call that got its slot less than SUBMIT_PRIORITY_S ago and is not accepted yet, or one about to get the
+        slot just freed (the check of the video that freed it must not start in between)."""
+        now = time.monotonic()
+        with self._lock:
+            left = [flight.started + SUBMIT_PRIORITY_S - now for flight in self._holding.values()
+                    if not flight.accepted]
+        left = [seconds for seconds in left if seconds > 0]
+        if self._slots.handing_over():
+            left.append(SLOT_TICK_S)
+        return min(left, default=0.0)
+
+    def _encode_ahead(self, flight, give_up, urgent):
         """Encode the upload before waiting for a slot, so a call queued behind others has its PNG ready when it
         gets one (its encode overlaps the running calls' jobs instead of following them). At most one encode (or
-        check) per core at once, in arrival order, so the calls that get the first slots are not slowed by those
-        behind."""
+        check) per core at once, in arrival order; a call that must wait for a slot anyway encodes only when
+        the calls starting now have encoded and been submitted (cpu_turns)."""
         work, cache = flight.work, flight.cache
         if not callable(work.image_b64) or give_up():
             return
         if cache is not None and cache.pending(work.key) is not None:
             return  # resumed, not uploaded
-        with self._cpu:
+        with self._cpu.turn(urgent):
             if not give_up():
                 work.image_b64 = work.image_b64()
 
@@ -318,6 +367,7 @@ class Engine:
 
         def on_submitted(submitted):
             flight.accepted = True
+            self._cpu.poke()  # the work that can wait may go on
             if cache is not None:
                 cache.record_pending(work.key, submitted)
             self._tell("submitted", flight, job=submitted)
@@ -352,7 +402,7 @@ class Engine:
         work, cache = flight.work, flight.cache
         flight.state = "CHECKING"
         try:
-            with self._cpu:  # a video that does not decode is never cached
+            with self._cpu.turn(urgent=False):  # a video that does not decode is never cached
                 info = _decoded_by_waiter(work, result.video) or video_info(result.video)
         except E.VideoDecodeError as exc:
             self._tell("completed", flight, result=result, source=source)
