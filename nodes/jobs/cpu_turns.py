@@ -47,6 +47,7 @@ class CpuTurns:
                     self._cond.wait(wait_s)
             finally:
                 queue.remove(ticket)
+                self._cond.notify_all()  # the next in line may start too, if a core is still free
             self._running += 1
         try:
             yield
