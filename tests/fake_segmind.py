@@ -107,8 +107,10 @@ class FakeSegmind:
         self.cost = cost  # what one call costs (and is reported as costing)
         self.base64_wrap = base64_wrap  # inline base64 broken into lines of this many characters (MIME style)
         self.video_scale = video_scale  # < 1 renders smaller videos so tests stay fast
-        # "mp4" (the frame count in its header) or "fragmented" (what an encoder streaming to storage writes:
-        # an empty header and the frames in fragments, so nothing says how many there are before decoding).
+        # "mp4" (the frame count in its header), "fragmented" (what an encoder streaming to storage writes:
+        # an empty header and the frames in fragments, so nothing says how many there are before decoding) or
+        # "trimmed" (an edit list that leaves the last frame out, as a trimming remux writes: the header still
+        # counts 14 frames, 13 play and decode).
         self.video_container = video_container
         self.credits = credits
         self.rate_limit = rate_limit
@@ -249,6 +251,8 @@ class FakeSegmind:
             cached = make_video(image_b64, params, self.video_scale, self.color_shift, drift)
             if self.video_container == "fragmented":
                 cached = fragmented(cached)
+            elif self.video_container == "trimmed":
+                cached = trimmed(cached)
             with self._lock:
                 self._videos[key] = cached
         return cached
@@ -725,6 +729,41 @@ def fragmented(video):
     return out.getvalue()
 
 
+def trimmed(video, frames=1):
+    """The same MP4 with its edit list shortened by `frames` frames at the end: every sample stays in the file and
+    in the header's count, but players and decoders stop before the last ones."""
+    data = bytearray(video)
+    count = _declared_frames(video)
+    elst = _box(data, ["moov", "trak", "edts", "elst"])
+    if elst is None or count <= frames:
+        raise ValueError("this MP4 has no edit list to shorten")
+    # elst (version 0): size, type, version+flags, entry count, then segment_duration (movie time scale), ...
+    at = elst + 16
+    duration = int.from_bytes(data[at:at + 4], "big")
+    data[at:at + 4] = (duration * (count - frames) // count).to_bytes(4, "big")
+    return bytes(data)
+
+
+def _declared_frames(video):
+    import av
+
+    with av.open(io.BytesIO(video)) as container:
+        return int(container.streams.video[0].frames)
+
+
+def _box(data, path, start=0, end=None):
+    """Offset of the box at `path` (a list of box types, outermost first), or None."""
+    end = len(data) if end is None else end
+    while start + 8 <= end:
+        size, kind = int.from_bytes(data[start:start + 4], "big"), data[start + 4:start + 8].decode("latin-1")
+        if size < 8:
+            return None
+        if kind == path[0]:
+            return start if len(path) == 1 else _box(data, path[1:], start + 8, start + size)
+        start += size
+    return None
+
+
 def undecodable(video):
     """The same MP4 with the payload of its `mdat` box overwritten: it sniffs as a video, but does not decode."""
     data = bytearray(video)
@@ -802,10 +841,13 @@ def main():
     parser.add_argument("--output-mode", default="redirect", choices=["redirect", "storage", "url", "base64"])
     parser.add_argument("--early-404", type=int, default=1, help="status polls per job that answer 404 first")
     parser.add_argument("--submit-delay", type=float, default=0.0, help="seconds before a submit is answered")
+    parser.add_argument("--video-container", default="mp4", choices=["mp4", "fragmented", "trimmed"],
+                        help="how answer videos are muxed (see FakeSegmind.video_container)")
     parser.add_argument("--log", help="append one JSON line per request (time, method, path, kind) to this file")
     args = parser.parse_args()
     fake = FakeSegmind(latency=args.latency, video_scale=args.video_scale, compression=args.compression,
-                       output_mode=args.output_mode, early_404=args.early_404, submit_delay=args.submit_delay)
+                       output_mode=args.output_mode, early_404=args.early_404, submit_delay=args.submit_delay,
+                       video_container=args.video_container)
     fake.request_log = args.log
     fake.start(args.port)
     print(f"SEGMIND_BASE_URL={fake.base_url} SEGMIND_API_KEY={fake.api_key}", flush=True)

@@ -122,17 +122,20 @@ def test_node_returns_the_served_frames_fps_video_and_preview(pack, host, server
     assert host.progress and host.progress[-1][1] == host.progress[-1][2]
 
 
-@pytest.mark.parametrize("container", ["mp4", "fragmented"])
+@pytest.mark.parametrize("container", ["mp4", "fragmented", "trimmed"])
 def test_batch_comes_back_in_order(pack, server, container):
     # fragmented: no frame count in the MP4's header (what an encoder streaming to storage writes), so the
-    # batch cannot size its buffer before a clip has been decoded.
+    # batch cannot size its buffer before a clip has been decoded. trimmed: the header counts 14 frames but an
+    # edit list leaves the last one out, so the buffer sized from the header is one frame too long per clip.
     server.video_container = container
+    per_clip = 13 if container == "trimmed" else 14
     images = [textured_image(96, 64, seed=s) for s in (11, 22, 33, 22)]
     frames = run_node(pack, tensor_of(*images))["result"][0]
-    assert frames.shape[0] == 56
+    assert frames.shape[0] == 4 * per_clip
     for i, image in enumerate(images):
         expected = decode_video(server.expected_video(image_to_base64(image), widgets())).frames
-        np.testing.assert_array_equal(frames[14 * i:14 * (i + 1)].numpy(), expected)
+        assert expected.shape[0] == per_clip
+        np.testing.assert_array_equal(frames[per_clip * i:per_clip * (i + 1)].numpy(), expected)
     assert len(server.accepted_posts()) == 3
     again = run_node(pack, tensor_of(*images))  # every clip was checked and cached on its way in
     assert len(server.accepted_posts()) == 3
