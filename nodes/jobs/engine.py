@@ -292,7 +292,6 @@ class Engine:
         with self._lock:
             flight.started = time.monotonic()
             self._holding[flight.call_id] = flight
-        self._cpu.poke()
         try:
             while True:
                 try:
@@ -319,9 +318,9 @@ class Engine:
             # call need not wait for them.
             with self._lock:
                 self._holding.pop(flight.call_id, None)
+                self._lined_up -= 1
             self._slots.release()
-            self._out_of_line()
-            self._cpu.poke()
+            self._cpu.poke()  # the work that can wait may go on, unless a queued call takes the slot
         return self._keep(flight, result, source)
 
     def _out_of_line(self):
@@ -334,9 +333,9 @@ class Engine:
         slot just freed (the check of the video that freed it must not start in between)."""
         now = time.monotonic()
         with self._lock:
-            left = [flight.started + SUBMIT_PRIORITY_S - now for flight in self._holding.values()
-                    if not flight.accepted]
-        left = [seconds for seconds in left if seconds > 0]
+            left = [seconds for seconds in (flight.started + SUBMIT_PRIORITY_S - now
+                                            for flight in self._holding.values() if not flight.accepted)
+                    if seconds > 0]
         if self._slots.handing_over():
             left.append(SLOT_TICK_S)
         return min(left, default=0.0)
